@@ -1,0 +1,303 @@
+"""One handler per operationId of openapi.yaml.
+
+Handlers see validated inputs only: the request was checked against the spec
+before they run. They change the store first (the desired state) and then
+tell the supervisor, so that a branch that stops between the two brings the
+instance up as stored when it starts again.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .problems import Conflict, InternalError, NotFound, invalid
+from .store import App, Instance, NameTaken, Queue
+from .supervisor import QueueDecl, WorkerSpec
+from .validation import Inputs
+
+if TYPE_CHECKING:
+    from .branch import Branch
+
+log = logging.getLogger("cyme.branch")
+
+
+@dataclass
+class Reply:
+    status: int
+    body: Any
+    headers: dict[str, str] = field(default_factory=dict)
+    content_type: str = "application/json"
+
+
+Handler = Callable[["Branch", Inputs], Awaitable[Reply]]
+HANDLERS: dict[str, Handler] = {}
+
+
+def operation(*operation_ids: str) -> Callable[[Handler], Handler]:
+    """Bind a handler to the operationIds it serves."""
+
+    def bind(handler: Handler) -> Handler:
+        for operation_id in operation_ids:
+            HANDLERS[operation_id] = handler
+        return handler
+
+    return bind
+
+
+def _ok(body: Any) -> Reply:
+    return Reply(200, body)
+
+
+def _created(body: Any, location: str) -> Reply:
+    return Reply(201, body, {"Location": location})
+
+
+# branch
+
+
+@operation("ping")
+async def ping(branch: Branch, inputs: Inputs) -> Reply:
+    return _ok({"ok": "pong"})
+
+
+@operation("getOpenAPI")
+async def get_openapi(branch: Branch, inputs: Inputs) -> Reply:
+    return Reply(200, branch.spec.text, content_type="application/yaml")
+
+
+@operation("listBranches")
+async def list_branches(branch: Branch, inputs: Inputs) -> Reply:
+    return _ok([branch.config.id])
+
+
+@operation("getBranch")
+async def get_branch(branch: Branch, inputs: Inputs) -> Reply:
+    if inputs.path["branch"] != branch.config.id:
+        raise NotFound(f"No branch named '{inputs.path['branch']}' is known here.")
+    return _ok(branch.describe())
+
+
+# apps
+
+
+def _app(branch: Branch, name: str) -> App:
+    app = branch.store.app(name)
+    if app is None:
+        raise NotFound(f"No app named '{name}'.")
+    return app
+
+
+@operation("listApps")
+async def list_apps(branch: Branch, inputs: Inputs) -> Reply:
+    return _ok(branch.store.app_names())
+
+
+@operation("getApp")
+async def get_app(branch: Branch, inputs: Inputs) -> Reply:
+    return _ok(_app(branch, inputs.path["app"]).public())
+
+
+@operation("putApp", "postApp")
+async def put_app(branch: Branch, inputs: Inputs) -> Reply:
+    name = inputs.path["app"]
+    app, created = branch.store.put_app(name, inputs.body)
+    if created:
+        log.info("app %s created", name)
+        return _created(app.public(), f"/{name}")
+    return _ok(app.public())
+
+
+@operation("deleteApp")
+async def delete_app(branch: Branch, inputs: Inputs) -> Reply:
+    name = inputs.path["app"]
+    deleted = branch.store.delete_app(name)
+    if deleted is None:
+        raise NotFound(f"No app named '{name}'.")
+    app, instances = deleted
+    for instance in instances:
+        await branch.supervisor.stop(instance.name)
+    log.info("app %s deleted with %d instances", name, len(instances))
+    return _ok(app.public())
+
+
+# instances
+
+
+def _instance(branch: Branch, app: str, name: str) -> Instance:
+    instance = branch.store.instance(app, name)
+    if instance is None:
+        _app(branch, app)  # say which of the two is missing
+        raise NotFound(f"No instance named '{name}' in app '{app}'.")
+    return instance
+
+
+@operation("listInstances")
+async def list_instances(branch: Branch, inputs: Inputs) -> Reply:
+    app = _app(branch, inputs.path["app"])
+    return _ok(branch.store.instance_names(app.name))
+
+
+@operation("createInstance", "createNamedInstance")
+async def create_instance(branch: Branch, inputs: Inputs) -> Reply:
+    app = _app(branch, inputs.path["app"])
+    name = inputs.path.get("instance") or str(uuid.uuid4())
+    try:
+        instance = branch.store.create_instance(app, name, inputs.body, time.time_ns())
+    except NameTaken:
+        raise Conflict(f"An instance named '{name}' already exists on this branch.") from None
+    try:
+        await branch.supervisor.start(WorkerSpec.of(instance, branch.config.directory))
+    except Exception:
+        # Leave nothing half-made: the instance exists whole or not at all.
+        branch.store.delete_instance(app.name, name)
+        await branch.supervisor.stop(name)
+        log.exception("instance %s failed to start", name)
+        raise InternalError(f"Instance '{name}' failed to start; see the branch log.") from None
+    return _created(instance.public(), f"/{app.name}/instances/{name}")
+
+
+@operation("getInstance")
+async def get_instance(branch: Branch, inputs: Inputs) -> Reply:
+    return _ok(_instance(branch, inputs.path["app"], inputs.path["instance"]).public())
+
+
+@operation("deleteInstance")
+async def delete_instance(branch: Branch, inputs: Inputs) -> Reply:
+    instance = _instance(branch, inputs.path["app"], inputs.path["instance"])
+    branch.store.delete_instance(instance.app.name, instance.name)
+    await branch.supervisor.stop(instance.name)
+    return _ok(instance.public())
+
+
+# autoscale and stats
+
+
+def _bounds(max_: int, min_: int) -> dict[str, int]:
+    return {"max": max_, "min": min_}
+
+
+@operation("getAutoscale")
+async def get_autoscale(branch: Branch, inputs: Inputs) -> Reply:
+    instance = _instance(branch, inputs.path["app"], inputs.path["instance"])
+    return _ok(_bounds(instance.max_concurrency, instance.min_concurrency))
+
+
+@operation("putAutoscale", "postAutoscale")
+async def put_autoscale(branch: Branch, inputs: Inputs) -> Reply:
+    instance = _instance(branch, inputs.path["app"], inputs.path["instance"])
+    max_ = int(inputs.body.get("max", instance.max_concurrency))
+    min_ = int(inputs.body.get("min", instance.min_concurrency))
+    if min_ > max_:
+        # Celery itself does not check this; the branch must.
+        field_name = "min" if "min" in inputs.body else "max"
+        other = max_ if field_name == "min" else min_
+        bound = "at most max" if field_name == "min" else "at least min"
+        raise invalid("body", field_name, f"must be {bound} ({other})")
+    branch.store.set_autoscale(instance, max_, min_)
+    await branch.supervisor.autoscale(instance.name, max_, min_)
+    return _ok(_bounds(max_, min_))
+
+
+@operation("getInstanceStats")
+async def get_stats(branch: Branch, inputs: Inputs) -> Reply:
+    instance = _instance(branch, inputs.path["app"], inputs.path["instance"])
+    return _ok(await branch.supervisor.stats(instance.name))
+
+
+# consumers
+
+
+@operation("listConsumers")
+async def list_consumers(branch: Branch, inputs: Inputs) -> Reply:
+    instance = _instance(branch, inputs.path["app"], inputs.path["instance"])
+    return _ok(await branch.supervisor.active_queues(instance.name))
+
+
+async def _consumer_entry(branch: Branch, instance: str, queue: str) -> dict[str, Any]:
+    for entry in await branch.supervisor.active_queues(instance):
+        if entry["name"] == queue:
+            return entry
+    raise NotFound(f"Instance '{instance}' does not consume from '{queue}'.")
+
+
+@operation("putConsumer", "postConsumer")
+async def put_consumer(branch: Branch, inputs: Inputs) -> Reply:
+    instance = _instance(branch, inputs.path["app"], inputs.path["instance"])
+    name = inputs.path["queue"]
+    if name == QueueDecl.private(instance.name).name:
+        return _ok(await _consumer_entry(branch, instance.name, name))
+    queue = branch.store.queue(instance.app.name, name)
+    if queue is None:
+        raise NotFound(
+            f"No queue named '{name}' in app '{instance.app.name}'; "
+            f"declare it first with PUT /{instance.app.name}/queues/{name}."
+        )
+    if not branch.store.add_consumer(instance, queue, time.time_ns()):
+        return _ok(await _consumer_entry(branch, instance.name, name))
+    await branch.supervisor.add_consumer(instance.name, QueueDecl.of(queue))
+    return Reply(201, await _consumer_entry(branch, instance.name, name))
+
+
+@operation("deleteConsumer")
+async def delete_consumer(branch: Branch, inputs: Inputs) -> Reply:
+    instance = _instance(branch, inputs.path["app"], inputs.path["instance"])
+    name = inputs.path["queue"]
+    if name == QueueDecl.private(instance.name).name:
+        raise Conflict(f"'{name}' is the instance's private queue; it cannot be cancelled.")
+    if name not in {q.name for q in instance.queues}:
+        raise NotFound(f"Instance '{instance.name}' does not consume from '{name}'.")
+    entry = await _consumer_entry(branch, instance.name, name)
+    branch.store.remove_consumer(instance, name)
+    await branch.supervisor.cancel_consumer(instance.name, name)
+    return _ok(entry)
+
+
+# queues
+
+
+def _queue(branch: Branch, app: str, name: str) -> Queue:
+    queue = branch.store.queue(app, name)
+    if queue is None:
+        _app(branch, app)
+        raise NotFound(f"No queue named '{name}' in app '{app}'.")
+    return queue
+
+
+@operation("listQueues")
+async def list_queues(branch: Branch, inputs: Inputs) -> Reply:
+    app = _app(branch, inputs.path["app"])
+    return _ok(branch.store.queue_names(app.name))
+
+
+@operation("getQueue")
+async def get_queue(branch: Branch, inputs: Inputs) -> Reply:
+    return _ok(_queue(branch, inputs.path["app"], inputs.path["queue"]).public())
+
+
+@operation("putQueue", "postQueue")
+async def put_queue(branch: Branch, inputs: Inputs) -> Reply:
+    app = _app(branch, inputs.path["app"])
+    queue, created = branch.store.put_queue(app.name, inputs.path["queue"], inputs.body)
+    if created:
+        return _created(queue.public(), f"/{app.name}/queues/{queue.name}")
+    # Consumers follow the new declaration.
+    for instance in branch.store.consumers_of(app.name, queue.name):
+        await branch.supervisor.add_consumer(instance, QueueDecl.of(queue))
+    return _ok(queue.public())
+
+
+@operation("deleteQueue")
+async def delete_queue(branch: Branch, inputs: Inputs) -> Reply:
+    app = _app(branch, inputs.path["app"])
+    deleted = branch.store.delete_queue(app.name, inputs.path["queue"])
+    if deleted is None:
+        raise NotFound(f"No queue named '{inputs.path['queue']}' in app '{app.name}'.")
+    queue, consumers = deleted
+    for instance in consumers:
+        await branch.supervisor.cancel_consumer(instance, queue.name)
+    return _ok(queue.public())
