@@ -17,7 +17,14 @@ from aiohttp.abc import AbstractAccessLogger
 
 from .branch import Branch
 from .handlers import HANDLERS, Reply
-from .problems import InternalError, MalformedRequest, MethodNotAllowed, NotFound, Problem, PayloadTooLarge
+from .problems import (
+    InternalError,
+    MalformedRequest,
+    MethodNotAllowed,
+    NotFound,
+    PayloadTooLarge,
+    Problem,
+)
 
 log = logging.getLogger("cyme.branch")
 access_log = logging.getLogger("cyme.branch.access")
@@ -78,8 +85,7 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
         op = route.operations.get(request.method)
         if op is None:
             raise MethodNotAllowed(request.method, route.allowed)
-        values = iter(parts[i] for i, seg in enumerate(route.segments) if seg is None)
-        path_values = dict(zip(route.names, values))
+        path_values = route.values(parts)
         body = await _read_body(request) if op.body_schema is not None else b""
         inputs = branch.validator.validate(
             op, path_values, query, request.headers.get("Content-Type"), body
@@ -138,6 +144,4 @@ class AccessLogger(AbstractAccessLogger):
 
     def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
         path, _ = split_target(request.message.path)
-        self.logger.info(
-            "%s %s %s %.1fms", request.method, path, response.status, time * 1000
-        )
+        self.logger.info("%s %s %s %.1fms", request.method, path, response.status, time * 1000)

@@ -21,6 +21,8 @@ log = logging.getLogger("cyme.branch")
 
 DB_NAME = ".branch.sqlite3"  # a dot name: no instance can be called that
 LOCK_NAME = ".branch.lock"
+# Addresses that mean "every interface": the branch's URL names localhost then.
+_ANY_HOST = frozenset({"", "0.0.0.0", "::"})  # noqa: S104 (compared, not bound)
 WORKER_FILES = frozenset({"worker.log", "worker.pid", "worker.statedb"})
 
 
@@ -60,7 +62,7 @@ class Branch:
 
     def describe(self) -> dict[str, Any]:
         config = self.config
-        host = config.host if config.host not in ("", "0.0.0.0", "::") else "localhost"
+        host = "localhost" if config.host in _ANY_HOST else config.host
         if ":" in host:
             host = f"[{host}]"
         return {
@@ -90,8 +92,9 @@ class Branch:
         self._remove_leftovers({i.name for i in instances})
         for instance in instances:
             await self.supervisor.start(WorkerSpec.of(instance, directory))
-        log.info("branch %s: %d instances up, state in %s", self.config.id, len(instances),
-                 directory)
+        log.info(
+            "branch %s: %d instances up, state in %s", self.config.id, len(instances), directory
+        )
 
     async def stop(self) -> None:
         await self.supervisor.close()

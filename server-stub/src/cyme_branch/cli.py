@@ -28,7 +28,7 @@ def parse_address(text: str) -> tuple[str, int]:
         end = text.find("]")
         if end < 0:
             raise argparse.ArgumentTypeError(f"bad address {text!r}: missing ']'")
-        host, rest = text[1:end], text[end + 1:]
+        host, rest = text[1:end], text[end + 1 :]
         port_text = rest[1:] if rest.startswith(":") else rest
     elif ":" in text:
         host_text, _, port_text = text.rpartition(":")
@@ -51,21 +51,35 @@ def build_parser() -> argparse.ArgumentParser:
         "Celery worker instances.",
     )
     parser.add_argument(
-        "address", nargs="?", type=parse_address, default=(DEFAULT_HOST, DEFAULT_PORT),
-        metavar="[HOST]:PORT", help=f"where to listen (default {DEFAULT_HOST}:{DEFAULT_PORT})",
+        "address",
+        nargs="?",
+        type=parse_address,
+        default=(DEFAULT_HOST, DEFAULT_PORT),
+        metavar="[HOST]:PORT",
+        help=f"where to listen (default {DEFAULT_HOST}:{DEFAULT_PORT})",
     )
     parser.add_argument("-i", "--id", help="the branch id (default: the host name)")
     parser.add_argument(
-        "-D", "--instance-dir", type=Path, default=Path("instances"), metavar="DIR",
+        "-D",
+        "--instance-dir",
+        type=Path,
+        default=Path("instances"),
+        metavar="DIR",
         help="where instances and the branch state live (default: instances/)",
     )
     parser.add_argument(
-        "-l", "--loglevel", default="INFO",
-        choices=["DEBUG", "INFO", "WARNING", "ERROR"], type=str.upper,
+        "-l",
+        "--loglevel",
+        default="INFO",
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        type=str.upper,
     )
     parser.add_argument("-f", "--logfile", help="log to this file instead of stderr")
     parser.add_argument(
-        "--sup-interval", type=float, default=5.0, metavar="SECONDS",
+        "--sup-interval",
+        type=float,
+        default=5.0,
+        metavar="SECONDS",
         help="seconds between two rounds of the supervisor (default 5)",
     )
     parser.add_argument("--spec", type=Path, help=argparse.SUPPRESS)
@@ -91,8 +105,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     branch = Branch(config, SimulatedSupervisor(), Spec.load(args.spec))
     log = logging.getLogger("cyme.branch")
-    log.info("cyme-branch %s: id %s, http://%s:%d/, state in %s", __version__, config.id,
-             host, port, config.directory)
+    log.info(
+        "cyme-branch %s: id %s, http://%s:%d/, state in %s",
+        __version__,
+        config.id,
+        host,
+        port,
+        config.directory,
+    )
     try:
         web.run_app(
             create_app(branch),

@@ -77,9 +77,7 @@ class MethodNotAllowed(Problem):
 
     def __init__(self, method: str, allowed: list[str]) -> None:
         allow = ", ".join(allowed)
-        super().__init__(
-            f"{method} is not supported here; use {allow}.", headers={"Allow": allow}
-        )
+        super().__init__(f"{method} is not supported here; use {allow}.", headers={"Allow": allow})
 
 
 class Conflict(Problem):

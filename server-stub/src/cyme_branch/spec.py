@@ -62,7 +62,14 @@ class Route:
     def match(self, parts: list[str]) -> bool:
         if len(parts) != len(self.segments):
             return False
-        return all(seg is None or seg == part for seg, part in zip(self.segments, parts))
+        return all(
+            seg is None or seg == part for seg, part in zip(self.segments, parts, strict=True)
+        )
+
+    def values(self, parts: list[str]) -> dict[str, str]:
+        """The path parameters of a matching path, by name."""
+        slots = [part for seg, part in zip(self.segments, parts, strict=True) if seg is None]
+        return dict(zip(self.names, slots, strict=True))
 
     @property
     def allowed(self) -> list[str]:
@@ -96,9 +103,7 @@ class Spec:
 
     @property
     def operations(self) -> dict[str, Operation]:
-        return {
-            op.operation_id: op for route in self.routes for op in route.operations.values()
-        }
+        return {op.operation_id: op for route in self.routes for op in route.operations.values()}
 
     def schema(self, name: str) -> dict[str, Any]:
         """A component schema, resolved."""
@@ -147,7 +152,8 @@ class Spec:
                 continue
             raw = item[method]
             params = {(p["name"], p["in"]): p for p in shared}
-            params.update({(p["name"], p["in"]): p for p in self.resolve(raw.get("parameters", []))})
+            own = self.resolve(raw.get("parameters", []))
+            params.update({(p["name"], p["in"]): p for p in own})
             body_schema = None
             form_json: frozenset[str] = frozenset()
             if "requestBody" in raw:
@@ -170,7 +176,11 @@ class Spec:
 
 def _param(raw: dict[str, Any]) -> Param:
     if "content" in raw:
-        return Param(raw["name"], raw["in"], raw.get("required", False),
-                     raw["content"][JSON]["schema"], json_text=True)
-    return Param(raw["name"], raw["in"], raw.get("required", False), raw["schema"],
-                 json_text=False)
+        return Param(
+            raw["name"],
+            raw["in"],
+            raw.get("required", False),
+            raw["content"][JSON]["schema"],
+            json_text=True,
+        )
+    return Param(raw["name"], raw["in"], raw.get("required", False), raw["schema"], json_text=False)

@@ -140,6 +140,8 @@ class Store:
         self.path = path
         # isolation_level=None: transactions are opened explicitly below, so
         # sqlite3 never commits behind our back.
+        # The database holds broker URLs with their passwords: owner only.
+        path.touch(mode=0o600, exist_ok=True)
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self._db.row_factory = sqlite3.Row
         self._db.execute("PRAGMA journal_mode=WAL")
@@ -206,9 +208,12 @@ class Store:
             app = self.app(name)
             if app is None:
                 return None
-            instances = [self._instance_of(app, row) for row in db.execute(
-                "SELECT * FROM instance WHERE app = ? ORDER BY created, name", (name,)
-            ).fetchall()]
+            instances = [
+                self._instance_of(app, row)
+                for row in db.execute(
+                    "SELECT * FROM instance WHERE app = ? ORDER BY created, name", (name,)
+                ).fetchall()
+            ]
             db.execute("DELETE FROM app WHERE name = ?", (name,))
         return app, instances
 
@@ -288,8 +293,14 @@ class Store:
         with self._transaction() as db:
             current = self.queue(app, name)
             base: dict[str, Any] = (
-                current.public() if current else
-                {"exchange": name, "exchange_type": "direct", "routing_key": name, "options": {}}
+                current.public()
+                if current
+                else {
+                    "exchange": name,
+                    "exchange_type": "direct",
+                    "routing_key": name,
+                    "options": {},
+                }
             )
             queue = Queue(
                 app=app,
@@ -304,8 +315,14 @@ class Store:
                 " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(app, name) DO UPDATE SET"
                 " exchange = excluded.exchange, exchange_type = excluded.exchange_type,"
                 " routing_key = excluded.routing_key, options = excluded.options",
-                (app, name, queue.exchange, queue.exchange_type, queue.routing_key,
-                 json.dumps(queue.options)),
+                (
+                    app,
+                    name,
+                    queue.exchange,
+                    queue.exchange_type,
+                    queue.routing_key,
+                    json.dumps(queue.options),
+                ),
             )
         return queue, current is None
 
@@ -351,7 +368,8 @@ class Store:
 
     def _instance_of(self, app: App, row: sqlite3.Row) -> Instance:
         queues = tuple(
-            _queue(q) for q in self._db.execute(
+            _queue(q)
+            for q in self._db.execute(
                 "SELECT queue.* FROM consumer JOIN queue"
                 " ON queue.app = consumer.app AND queue.name = consumer.queue"
                 " WHERE consumer.instance = ? ORDER BY consumer.created, queue.name",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
@@ -70,6 +71,24 @@ class RequestValidator:
             inputs.body = self._parse_body(op, content_type, body)
             origin = dict.fromkeys(inputs.body, "body")
 
+        errors.extend(self._query(op, query, inputs, origin))
+        if op.body_schema is not None:
+            validator = self._bodies[op.operation_id]
+            if not validator.is_valid(inputs.body):
+                schema = self._schemas[(op.operation_id, "body", "")]
+                for error in self._errors(validator, inputs.body, schema, "body", ""):
+                    top = error.field.split(".", 1)[0]
+                    location = origin.get(top, "body")
+                    errors.append(FieldError(location, error.field, error.message))
+        if errors:
+            raise ValidationFailed(errors)
+        return inputs
+
+    def _query(
+        self, op: Operation, query: str, inputs: Inputs, origin: dict[str, str]
+    ) -> list[FieldError]:
+        """Take the declared query parameters; body fields join the body."""
+        errors: list[FieldError] = []
         declared = {p.name: p for p in op.params if p.location == "query"}
         seen: set[str] = set()
         for name, raw in parse_qsl(query, keep_blank_values=True):
@@ -87,31 +106,22 @@ class RequestValidator:
                 continue
             if name in op.body_fields:
                 if name in inputs.body and inputs.body[name] != value:
-                    errors.append(FieldError(
-                        "query", name, "is given in both the query and the body, differently"
-                    ))
+                    errors.append(
+                        FieldError(
+                            "query", name, "is given in both the query and the body, differently"
+                        )
+                    )
                     continue
                 inputs.body[name] = value
                 origin[name] = "query"
+                continue
+            key = (op.operation_id, "query", name)
+            validator = self._params[key]
+            if validator.is_valid(value):
+                inputs.query[name] = value
             else:
-                key = (op.operation_id, "query", name)
-                validator = self._params[key]
-                if validator.is_valid(value):
-                    inputs.query[name] = value
-                else:
-                    errors.extend(self._errors(validator, value, param.schema, "query", name))
-
-        if op.body_schema is not None:
-            validator = self._bodies[op.operation_id]
-            if not validator.is_valid(inputs.body):
-                schema = self._schemas[(op.operation_id, "body", "")]
-                for error in self._errors(validator, inputs.body, schema, "body", ""):
-                    top = error.field.split(".", 1)[0]
-                    location = origin.get(top, "body")
-                    errors.append(FieldError(location, error.field, error.message))
-        if errors:
-            raise ValidationFailed(errors)
-        return inputs
+                errors.extend(self._errors(validator, value, param.schema, "query", name))
+        return errors
 
     def _parse_body(self, op: Operation, content_type: str | None, body: bytes) -> dict[str, Any]:
         if not body:
@@ -122,9 +132,7 @@ class RequestValidator:
         if mime == FORM:
             return _parse_form(op, body)
         shown = f"'{mime}'" if mime else "a body without a Content-Type"
-        raise UnsupportedMediaType(
-            f"Send application/json or {FORM}, not {shown}."
-        )
+        raise UnsupportedMediaType(f"Send application/json or {FORM}, not {shown}.")
 
     def _errors(
         self, validator: Any, value: Any, schema: dict[str, Any], location: str, name: str
@@ -135,8 +143,9 @@ class RequestValidator:
             keyword, context = _keyword(schema, list(error.schema_path))
             if keyword == "additionalProperties":
                 for extra in error.kind.as_dict().get("unexpected", []):
-                    found.append(FieldError(location, _join(name, *steps, extra),
-                                            "is not a known field"))
+                    found.append(
+                        FieldError(location, _join(name, *steps, extra), "is not a known field")
+                    )
                 continue
             message = self._message(keyword, context)
             found.append(FieldError(location, _join(name, *steps), message))
@@ -144,28 +153,28 @@ class RequestValidator:
 
     def _message(self, keyword: str, schema: dict[str, Any]) -> str:
         """Explain a failed keyword without repeating the value (it may be secret)."""
-        value = schema.get(keyword)
-        if keyword == "type":
-            types = value if isinstance(value, list) else [value]
-            return "must be " + " or ".join(_ARTICLE.get(t, t) for t in types)
+        value: Any = schema.get(keyword)
         if keyword == "pattern":
             return self._phrases.get(str(value), f"must match the pattern {value}")
-        if keyword == "minLength":
-            return "must not be empty" if value == 1 else f"must be at least {value} characters"
-        if keyword == "maxLength":
-            return f"must be at most {value} characters"
-        if keyword == "minimum":
-            return f"must be at least {value}"
-        if keyword == "maximum":
-            return f"must be at most {value}"
-        if keyword == "enum":
-            return "must be one of " + ", ".join(str(v) for v in value)
-        if keyword == "maxProperties":
-            return f"must have at most {value} entries"
-        if keyword == "not":
-            return "is reserved: the branch serves a route of its own there"
-        return "is invalid"
+        explain = _EXPLAIN.get(keyword)
+        return explain(value) if explain else "is invalid"
 
+
+def _types(value: Any) -> str:
+    types = value if isinstance(value, list) else [value]
+    return "must be " + " or ".join(_ARTICLE.get(t, str(t)) for t in types)
+
+
+_EXPLAIN: dict[str, Callable[[Any], str]] = {
+    "type": _types,
+    "minLength": lambda v: "must not be empty" if v == 1 else f"must be at least {v} characters",
+    "maxLength": lambda v: f"must be at most {v} characters",
+    "minimum": lambda v: f"must be at least {v}",
+    "maximum": lambda v: f"must be at most {v}",
+    "enum": lambda v: "must be one of " + ", ".join(str(x) for x in v),
+    "maxProperties": lambda v: f"must have at most {v} entries",
+    "not": lambda _: "is reserved: the branch serves a route of its own there",
+}
 
 _ARTICLE = {
     "integer": "an integer",
@@ -233,12 +242,10 @@ def _parse_json(body: bytes) -> dict[str, Any]:
 
 def _parse_form(op: Operation, body: bytes) -> dict[str, Any]:
     try:
-        text = body.decode("ascii")
+        text = body.decode("utf-8")
         pairs = parse_qsl(text, keep_blank_values=True, errors="strict")
     except (UnicodeDecodeError, ValueError):
-        raise MalformedRequest(
-            "The form body is not valid: percent-encode it as UTF-8."
-        ) from None
+        raise MalformedRequest("The form body is not valid UTF-8.") from None
     assert op.body_schema is not None
     properties = op.body_schema.get("properties", {})
     data: dict[str, Any] = {}
@@ -248,8 +255,9 @@ def _parse_form(op: Operation, body: bytes) -> dict[str, Any]:
             errors.append(FieldError("body", name, "is given more than once"))
             continue
         try:
-            data[name] = _decode_text(raw, properties.get(name, {}),
-                                      json_text=name in op.form_json_fields)
+            data[name] = _decode_text(
+                raw, properties.get(name, {}), json_text=name in op.form_json_fields
+            )
         except ValueError as exc:
             errors.append(FieldError("body", name, str(exc)))
     if errors:

@@ -27,8 +27,9 @@ class QueueDecl:
 
     @classmethod
     def of(cls, queue: Queue) -> QueueDecl:
-        return cls(queue.name, queue.exchange, queue.exchange_type, queue.routing_key,
-                   queue.options)
+        return cls(
+            queue.name, queue.exchange, queue.exchange_type, queue.routing_key, queue.options
+        )
 
     @classmethod
     def private(cls, instance: str) -> QueueDecl:

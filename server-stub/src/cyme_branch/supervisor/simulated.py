@@ -57,8 +57,9 @@ class SimulatedSupervisor:
         directory = spec.directory
         directory.mkdir(parents=True, exist_ok=True)
         log.info("> %s: DOWN", spec.name)
-        worker = _Worker(spec, next(self._pids), time.time(), spec.max_concurrency,
-                         spec.min_concurrency)
+        worker = _Worker(
+            spec, next(self._pids), time.time(), spec.max_concurrency, spec.min_concurrency
+        )
         private = QueueDecl.private(spec.name)
         worker.queues = {private.name: private, **{q.name: q for q in spec.queues}}
         self._resize(worker)
@@ -113,11 +114,16 @@ class SimulatedSupervisor:
                 "max-tasks-per-child": "N/A",
                 "put-guarded-by-semaphore": False,
                 "timeouts": [0, 0],
-                "writes": {"total": 0, "avg": "0.00%", "all": "", "raw": "",
-                           "strategy": "fair", "inqueues": {"total": current, "active": 0}},
+                "writes": {
+                    "total": 0,
+                    "avg": "0.00%",
+                    "all": "",
+                    "raw": "",
+                    "strategy": "fair",
+                    "inqueues": {"total": current, "active": 0},
+                },
             },
-            "autoscaler": {"max": worker.max_, "min": worker.min_, "current": current,
-                           "qty": 0},
+            "autoscaler": {"max": worker.max_, "min": worker.min_, "current": current, "qty": 0},
             "broker": _broker_info(spec.broker),
             "prefetch_count": current * PREFETCH_MULTIPLIER,
             "rusage": {"utime": 0.0, "stime": 0.0, "maxrss": 0},
