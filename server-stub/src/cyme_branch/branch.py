@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import fcntl
 import logging
 import os
 import shutil
 import socket
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -53,6 +55,21 @@ class Branch:
         self.validator = RequestValidator(spec)
         self._lock: IO[str] | None = None
         self._store: Store | None = None
+        self._instance_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = (
+            weakref.WeakValueDictionary()
+        )
+
+    def instance_lock(self, name: str) -> asyncio.Lock:
+        """The lock that orders every change to one instance.
+
+        A change is written to the store and then applied by the supervisor,
+        which may take time (a real worker starts in seconds). Holding this
+        lock across both keeps two changes to one instance from crossing.
+        """
+        lock = self._instance_locks.get(name)
+        if lock is None:
+            lock = self._instance_locks[name] = asyncio.Lock()
+        return lock
 
     @property
     def store(self) -> Store:

@@ -38,12 +38,23 @@ Handler = Callable[["Branch", Inputs], Awaitable[Reply]]
 HANDLERS: dict[str, Handler] = {}
 
 
-def operation(*operation_ids: str) -> Callable[[Handler], Handler]:
-    """Bind a handler to the operationIds it serves."""
+def operation(*operation_ids: str, serial: bool = False) -> Callable[[Handler], Handler]:
+    """Bind a handler to the operationIds it serves.
+
+    `serial` handlers change one instance (named by the path): they run one
+    at a time per instance, holding the branch's lock for it.
+    """
 
     def bind(handler: Handler) -> Handler:
+        bound = handler
+        if serial:
+
+            async def bound(branch: Branch, inputs: Inputs) -> Reply:
+                async with branch.instance_lock(inputs.path["instance"]):
+                    return await handler(branch, inputs)
+
         for operation_id in operation_ids:
-            HANDLERS[operation_id] = handler
+            HANDLERS[operation_id] = bound
         return handler
 
     return bind
@@ -120,7 +131,8 @@ async def delete_app(branch: Branch, inputs: Inputs) -> Reply:
         raise NotFound(f"No app named '{name}'.")
     app, instances = deleted
     for instance in instances:
-        await branch.supervisor.stop(instance.name)
+        async with branch.instance_lock(instance.name):
+            await branch.supervisor.stop(instance.name)
     log.info("app %s deleted with %d instances", name, len(instances))
     return _ok(app.public())
 
@@ -146,18 +158,23 @@ async def list_instances(branch: Branch, inputs: Inputs) -> Reply:
 async def create_instance(branch: Branch, inputs: Inputs) -> Reply:
     app = _app(branch, inputs.path["app"])
     name = inputs.path.get("instance") or str(uuid.uuid4())
-    try:
-        instance = branch.store.create_instance(app, name, inputs.body, time.time_ns())
-    except NameTaken:
-        raise Conflict(f"An instance named '{name}' already exists on this branch.") from None
-    try:
-        await branch.supervisor.start(WorkerSpec.of(instance, branch.config.directory))
-    except Exception:
-        # Leave nothing half-made: the instance exists whole or not at all.
-        branch.store.delete_instance(app.name, name)
-        await branch.supervisor.stop(name)
-        log.exception("instance %s failed to start", name)
-        raise InternalError(f"Instance '{name}' failed to start; see the branch log.") from None
+    async with branch.instance_lock(name):
+        try:
+            instance = branch.store.create_instance(app, name, inputs.body, time.time_ns())
+        except NameTaken:
+            raise Conflict(f"An instance named '{name}' already exists on this branch.") from None
+        try:
+            await branch.supervisor.start(WorkerSpec.of(instance, branch.config.directory))
+        except Exception:
+            # Leave nothing half-made: the instance exists whole or not at all.
+            branch.store.delete_instance(app.name, name)
+            await branch.supervisor.stop(name)
+            log.exception("instance %s failed to start", name)
+            raise InternalError(f"Instance '{name}' failed to start; see the branch log.") from None
+        if branch.store.instance(app.name, name) is None:
+            # The app was deleted while the worker started: do not leave it running.
+            await branch.supervisor.stop(name)
+            raise NotFound(f"App '{app.name}' was deleted while the instance started.")
     return _created(instance.public(), f"/{app.name}/instances/{name}")
 
 
@@ -166,7 +183,7 @@ async def get_instance(branch: Branch, inputs: Inputs) -> Reply:
     return _ok(_instance(branch, inputs.path["app"], inputs.path["instance"]).public())
 
 
-@operation("deleteInstance")
+@operation("deleteInstance", serial=True)
 async def delete_instance(branch: Branch, inputs: Inputs) -> Reply:
     instance = _instance(branch, inputs.path["app"], inputs.path["instance"])
     branch.store.delete_instance(instance.app.name, instance.name)
@@ -187,7 +204,7 @@ async def get_autoscale(branch: Branch, inputs: Inputs) -> Reply:
     return _ok(_bounds(instance.max_concurrency, instance.min_concurrency))
 
 
-@operation("putAutoscale", "postAutoscale")
+@operation("putAutoscale", "postAutoscale", serial=True)
 async def put_autoscale(branch: Branch, inputs: Inputs) -> Reply:
     instance = _instance(branch, inputs.path["app"], inputs.path["instance"])
     max_ = int(inputs.body.get("max", instance.max_concurrency))
@@ -225,7 +242,7 @@ async def _consumer_entry(branch: Branch, instance: str, queue: str) -> dict[str
     raise NotFound(f"Instance '{instance}' does not consume from '{queue}'.")
 
 
-@operation("putConsumer", "postConsumer")
+@operation("putConsumer", "postConsumer", serial=True)
 async def put_consumer(branch: Branch, inputs: Inputs) -> Reply:
     instance = _instance(branch, inputs.path["app"], inputs.path["instance"])
     name = inputs.path["queue"]
@@ -243,7 +260,7 @@ async def put_consumer(branch: Branch, inputs: Inputs) -> Reply:
     return Reply(201, await _consumer_entry(branch, instance.name, name))
 
 
-@operation("deleteConsumer")
+@operation("deleteConsumer", serial=True)
 async def delete_consumer(branch: Branch, inputs: Inputs) -> Reply:
     instance = _instance(branch, inputs.path["app"], inputs.path["instance"])
     name = inputs.path["queue"]
@@ -287,7 +304,8 @@ async def put_queue(branch: Branch, inputs: Inputs) -> Reply:
         return _created(queue.public(), f"/{app.name}/queues/{queue.name}")
     # Consumers follow the new declaration.
     for instance in branch.store.consumers_of(app.name, queue.name):
-        await branch.supervisor.add_consumer(instance, QueueDecl.of(queue))
+        async with branch.instance_lock(instance):
+            await branch.supervisor.add_consumer(instance, QueueDecl.of(queue))
     return _ok(queue.public())
 
 
@@ -299,5 +317,6 @@ async def delete_queue(branch: Branch, inputs: Inputs) -> Reply:
         raise NotFound(f"No queue named '{inputs.path['queue']}' in app '{app.name}'.")
     queue, consumers = deleted
     for instance in consumers:
-        await branch.supervisor.cancel_consumer(instance, queue.name)
+        async with branch.instance_lock(instance):
+            await branch.supervisor.cancel_consumer(instance, queue.name)
     return _ok(queue.public())

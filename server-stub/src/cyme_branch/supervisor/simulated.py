@@ -88,13 +88,15 @@ class SimulatedSupervisor:
             self._log(worker, f"Scaling down {before - after} processes.")
 
     async def add_consumer(self, name: str, queue: QueueDecl) -> None:
-        worker = self._workers[name]
+        worker = self._workers.get(name)
+        if worker is None:
+            return  # stopped meanwhile: nothing left to tell
         worker.queues[queue.name] = queue
         self._log(worker, f"Started consuming from {queue.name}")
 
     async def cancel_consumer(self, name: str, queue: str) -> None:
-        worker = self._workers[name]
-        if worker.queues.pop(queue, None) is not None:
+        worker = self._workers.get(name)
+        if worker is not None and worker.queues.pop(queue, None) is not None:
             self._log(worker, f"No longer consuming from {queue}")
 
     async def stats(self, name: str) -> dict[str, Any]:
