@@ -1,19 +1,25 @@
 """The HTTP side: route by the spec, validate, call the handler, render.
 
-aiohttp serves a single catch-all route; the spec does the routing, so a
-trailing slash never causes a redirect and percent-encoded names are
-decoded exactly once, from the raw request target.
+The branch runs on aiohttp's low-level server, without aiohttp's router: the
+spec does the routing, from the raw request target, so a trailing slash never
+causes a redirect, percent-encoded names are decoded exactly once, and every
+answer, even one to a request that is not valid HTTP, is a problem document.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import signal
+from functools import partial
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
+from aiohttp.http_exceptions import LineTooLong
+from aiohttp.web_protocol import RequestHandler
 
 from .branch import Branch
 from .handlers import HANDLERS, Reply
@@ -30,27 +36,77 @@ log = logging.getLogger("cyme.branch")
 access_log = logging.getLogger("cyme.branch.access")
 
 MAX_BODY = 1024 * 1024
-BRANCH: web.AppKey[Branch] = web.AppKey("branch", Branch)
+# Body fields may travel in the query string; leave them room, within reason.
+MAX_REQUEST_LINE = 64 * 1024
+MAX_HEADER = 16 * 1024
 _COMMON = {"Access-Control-Allow-Origin": "*"}
 
 
-def create_app(branch: Branch) -> web.Application:
+def check_handlers(branch: Branch) -> None:
     missing = set(branch.spec.operations) - set(HANDLERS)
     if missing:
         raise RuntimeError(f"operations without a handler: {sorted(missing)}")
-    app = web.Application(client_max_size=MAX_BODY)
-    app[BRANCH] = branch
-    app.router.add_route("*", "/{tail:.*}", dispatch)
 
-    async def start(_: web.Application) -> None:
-        await branch.start()
 
-    async def stop(_: web.Application) -> None:
+class _ProblemRequestHandler(RequestHandler):
+    """aiohttp's connection handler, answering unparseable HTTP with a problem."""
+
+    def handle_error(
+        self,
+        request: web.BaseRequest,
+        status: int = 500,
+        exc: BaseException | None = None,
+        message: str | None = None,
+    ) -> web.StreamResponse:
+        if request.writer.output_size > 0:
+            raise ConnectionError("a response was sent already")
+        # aiohttp's own message quotes the request; it may hold a broker URL.
+        log.warning("refused a malformed request: %s", type(exc).__name__ if exc else status)
+        problem: Problem
+        if isinstance(exc, LineTooLong):
+            problem = MalformedRequest(
+                f"The request line or a header is too long (at most {MAX_REQUEST_LINE} "
+                f"and {MAX_HEADER} bytes); send large values in the body."
+            )
+        elif status < 500:
+            problem = MalformedRequest("The request is not valid HTTP/1.1.")
+        else:
+            problem = InternalError("The branch failed to handle the request; see its log.")
+        response = problem_response(problem, "/")
+        response.force_close()
+        return response
+
+
+class _Server(web.Server):
+    def __call__(self) -> RequestHandler:
+        return _ProblemRequestHandler(self, loop=self._loop, **self._kwargs)
+
+
+async def serve(branch: Branch, host: str, port: int, shutdown_timeout: float = 30.0) -> None:
+    """Serve until SIGTERM or SIGINT, then finish the requests in flight."""
+    check_handlers(branch)
+    await branch.start()
+    server = _Server(
+        partial(dispatch, branch),
+        access_log_class=AccessLogger,
+        access_log=access_log,
+        max_line_size=MAX_REQUEST_LINE,
+        max_field_size=MAX_HEADER,
+    )
+    runner = web.ServerRunner(server, shutdown_timeout=shutdown_timeout)
+    try:
+        await runner.setup()
+        await web.TCPSite(runner, host, port).start()
+        stopping = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stopping.set)
+        log.info("serving on http://%s:%d/", host, port)
+        await stopping.wait()
+        log.info("stopping: finishing the requests in flight")
+    finally:
+        await runner.cleanup()
         await branch.stop()
-
-    app.on_startup.append(start)
-    app.on_cleanup.append(stop)
-    return app
 
 
 def split_target(target: str) -> tuple[str, str]:
@@ -72,8 +128,7 @@ def _segments(path: str) -> list[str]:
         raise MalformedRequest("The path is not valid percent-encoded UTF-8.") from None
 
 
-async def dispatch(request: web.Request) -> web.StreamResponse:
-    branch = request.app[BRANCH]
+async def dispatch(branch: Branch, request: web.BaseRequest) -> web.StreamResponse:
     path, query = split_target(request.message.path)
     try:
         if not path.startswith("/"):
@@ -82,7 +137,9 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
         route = branch.spec.find(parts)
         if route is None:
             raise NotFound(f"No route for {path}.")
-        op = route.operations.get(request.method)
+        # HEAD is GET without the body (RFC 9110); aiohttp leaves the body out.
+        method = "GET" if request.method == "HEAD" else request.method
+        op = route.operations.get(method)
         if op is None:
             raise MethodNotAllowed(request.method, route.allowed)
         path_values = route.values(parts)
@@ -101,7 +158,7 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
         )
 
 
-async def _read_body(request: web.Request) -> bytes:
+async def _read_body(request: web.BaseRequest) -> bytes:
     length = request.content_length
     if length is not None and length > MAX_BODY:
         raise PayloadTooLarge(f"The request body is larger than {MAX_BODY} bytes.")

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from aiohttp import web
-
 from . import __version__
-from .app import AccessLogger, create_app
+from .app import serve
 from .branch import Branch, BranchConfig, BranchError
 from .spec import Spec
 from .supervisor.simulated import SimulatedSupervisor
@@ -114,15 +113,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         config.directory,
     )
     try:
-        web.run_app(
-            create_app(branch),
-            host=host,
-            port=port,
-            access_log=logging.getLogger("cyme.branch.access"),
-            access_log_class=AccessLogger,
-            print=None,
-            shutdown_timeout=30.0,
-        )
+        asyncio.run(serve(branch, host, port))
     except BranchError as exc:
         log.error("cannot start: %s", exc)
         return 1

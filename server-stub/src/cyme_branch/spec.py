@@ -73,7 +73,10 @@ class Route:
 
     @property
     def allowed(self) -> list[str]:
-        return sorted(self.operations)
+        methods = set(self.operations)
+        if "GET" in methods:
+            methods.add("HEAD")
+        return sorted(methods)
 
 
 class Spec:

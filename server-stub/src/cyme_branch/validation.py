@@ -91,7 +91,11 @@ class RequestValidator:
         errors: list[FieldError] = []
         declared = {p.name: p for p in op.params if p.location == "query"}
         seen: set[str] = set()
-        for name, raw in parse_qsl(query, keep_blank_values=True):
+        try:
+            pairs = parse_qsl(query, keep_blank_values=True, errors="strict")
+        except UnicodeDecodeError:
+            raise MalformedRequest("The query string is not valid percent-encoded UTF-8.") from None
+        for name, raw in pairs:
             param = declared.get(name)
             if param is None:
                 continue  # unknown query parameters are ignored, like cache busters
@@ -224,9 +228,19 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
 
 
+def _parse_int(text: str) -> int:
+    # No field takes a number anywhere near this long; refuse it before
+    # Python's own limit on converting long digit strings does, less clearly.
+    if len(text) > 100:
+        raise ValueError("a number has too many digits")
+    return int(text)
+
+
 def _parse_json(body: bytes) -> dict[str, Any]:
     try:
-        data = json.loads(body.decode("utf-8"), parse_constant=_reject_constant)
+        data = json.loads(
+            body.decode("utf-8"), parse_constant=_reject_constant, parse_int=_parse_int
+        )
     except UnicodeDecodeError:
         raise MalformedRequest("The body is not valid UTF-8.") from None
     except json.JSONDecodeError as exc:
@@ -269,7 +283,7 @@ def _decode_text(raw: str, schema: dict[str, Any], *, json_text: bool) -> Any:
     """Turn a query or form string into the value its schema expects."""
     if json_text:
         try:
-            return json.loads(raw, parse_constant=_reject_constant)
+            return json.loads(raw, parse_constant=_reject_constant, parse_int=_parse_int)
         except (ValueError, RecursionError):
             raise ValueError("must be JSON text") from None
     types = schema.get("type", [])

@@ -1,0 +1,112 @@
+# cyme: the Cyme branch API (openapi.yaml), its reference branch (server-stub/)
+# and, later, its SDKs. `make help` lists the targets.
+#
+# Everything a target needs is installed on first use: Debian packages (only
+# when their command is missing; needs root, or sudo), the virtual environment
+# .venv with server-stub and its test and lint extras, and Prism for `make bench`.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+.DELETE_ON_ERROR:
+.NOTPARALLEL:
+
+PYTHON ?= python3
+HOST ?= 127.0.0.1
+PORT ?= 8000
+DIR ?= instances/
+BENCH_ARGS ?=
+
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed-server-stub
+PRISM := bench/node_modules/.bin/prism
+
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+APT_UPDATED := /tmp/.cyme-apt-updated
+
+# Debian packages as command:package, installed only when the command is missing.
+APT_TEST := curl:curl
+APT_BENCH := curl:curl wrk:wrk node:nodejs npm:npm
+
+# $(call apt-install,PACKAGES): apt-get install, with one `apt-get update` first
+# (repeated only when the last one made here is more than an hour old).
+define apt-install
+if [ -z "$$(find $(APT_UPDATED) -mmin -60 2>/dev/null)" ]; then \
+  $(SUDO) apt-get update && touch $(APT_UPDATED); \
+fi; \
+echo "Installing Debian packages:" $(1); \
+$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(1)
+endef
+
+# $(call apt-need,command:package ...): install the packages whose command is missing.
+define apt-need
+missing=""; \
+for need in $(1); do \
+  command -v "$${need%%:*}" >/dev/null 2>&1 || missing="$$missing $${need#*:}"; \
+done; \
+if [ -n "$$missing" ]; then $(call apt-install,$$missing); fi
+endef
+
+# Later suites (python-client, ruby-client, tests/) join this list.
+TEST_SUITES := test-spec test-server
+
+.PHONY: help
+help: ## Show this help
+	@echo "Usage: make TARGET [HOST=$(HOST)] [PORT=$(PORT)] [DIR=$(DIR)] [BENCH_ARGS=...]"
+	@echo
+	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) \
+		| awk 'BEGIN {FS = ":.*## "}; {printf "  %-12s %s\n", $$1, $$2}'
+
+$(BIN)/python:
+	@if ! command -v $(PYTHON) >/dev/null 2>&1 || ! $(PYTHON) -c 'import venv, ensurepip' 2>/dev/null; then \
+		$(call apt-install,python3 python3-venv); \
+	fi
+	$(PYTHON) -m venv $(VENV)
+
+$(INSTALLED): server-stub/pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -e './server-stub[test,lint]'
+	touch $@
+
+.PHONY: install
+install: $(INSTALLED) ## Install what is missing: Debian packages, .venv, server-stub[test,lint]
+	@$(call apt-need,$(APT_TEST))
+
+.PHONY: serve
+serve: install ## Start a branch on HOST:PORT (127.0.0.1:8000) with its state in DIR (instances/)
+	mkdir -p $(DIR)
+	exec $(BIN)/cyme-branch $(HOST):$(PORT) -D $(DIR)
+
+.PHONY: lint
+lint: install ## ruff check, ruff format --check, mypy --strict
+	$(BIN)/ruff check server-stub bench
+	$(BIN)/ruff format --check server-stub bench
+	cd server-stub && ../$(BIN)/mypy --strict src
+
+.PHONY: test
+test: lint $(TEST_SUITES) ## Lint, then validate openapi.yaml and run every test suite
+
+.PHONY: test-spec
+test-spec: install ## Validate openapi.yaml
+	$(BIN)/openapi-spec-validator openapi.yaml
+
+.PHONY: test-server
+test-server: install ## Run the branch's tests (server-stub/tests)
+	cd server-stub && ../$(BIN)/pytest
+
+$(PRISM): bench/package.json bench/package-lock.json
+	@$(call apt-need,$(APT_BENCH))
+	cd bench && npm ci --no-audit --no-fund
+	touch $@
+
+.PHONY: bench
+bench: install $(PRISM) ## Benchmark the branch against Prism's mock server (see docs/benchmarks.md)
+	@$(call apt-need,$(APT_BENCH))
+	$(BIN)/python bench/server_bench.py $(BENCH_ARGS)
+
+.PHONY: clean
+clean: ## Remove .venv, bench/node_modules and caches (keeps the state in instances/)
+	rm -rf $(VENV) bench/node_modules
+	find . -type d \( -name __pycache__ -o -name .mypy_cache -o -name .ruff_cache \
+		-o -name .pytest_cache -o -name .hypothesis -o -name .schemathesis -o -name '*.egg-info' \) \
+		-prune -exec rm -rf {} +

@@ -1,0 +1,60 @@
+"""Fixtures: a live branch process and an HTTP client that checks the contract."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from contract import Branch, ContractValidator, contract_client, unique
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "slow: starts its own branch or runs for many seconds")
+
+
+@pytest.fixture(scope="session")
+def validator() -> ContractValidator:
+    return ContractValidator()
+
+
+@pytest.fixture(scope="session")
+def branch(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Branch]:
+    """One branch shared by the session; tests use unique names to stay apart."""
+    live = Branch(tmp_path_factory.mktemp("shared-branch"), "test-branch")
+    live.start()
+    yield live
+    live.stop()
+
+
+@pytest.fixture
+def fresh_branch(tmp_path: Path) -> Iterator[Branch]:
+    """A branch of the test's own, for restarts and whole-branch assertions."""
+    live = Branch(tmp_path / "branch", "fresh-branch")
+    live.start()
+    yield live
+    live.stop()
+
+
+@pytest.fixture
+def client(branch: Branch, validator: ContractValidator) -> Iterator[httpx.Client]:
+    with contract_client(branch.url, validator) as http:
+        yield http
+
+
+@pytest.fixture
+def app(client: httpx.Client) -> Iterator[str]:
+    """A fresh app on the shared branch, deleted afterwards."""
+    name = unique("app")
+    assert client.put(f"/{name}").status_code == 201
+    yield name
+    client.delete(f"/{name}")
+
+
+@pytest.fixture
+def instance(client: httpx.Client, app: str) -> dict:
+    """A named instance of `app`, as the branch returned it."""
+    response = client.post(f"/{app}/instances/{unique('w')}")
+    assert response.status_code == 201, response.text
+    return response.json()

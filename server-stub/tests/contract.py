@@ -1,0 +1,429 @@
+"""Helpers shared by the tests: the contract validator and a live branch process.
+
+`ContractValidator` checks every response against `openapi.yaml` with the
+`jsonschema` library, which neither the branch (jsonschema-rs) nor
+schemathesis uses, so a bug in the branch's own validation cannot hide itself.
+
+`Branch` runs `cyme-branch` as a real process on a free port, the way a user
+would start it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, unquote
+
+import httpx
+import yaml
+from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
+SPEC_PATH = Path(__file__).resolve().parents[2] / "openapi.yaml"
+SPEC_URI = "urn:cyme:openapi"
+HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
+START_TIMEOUT = 15.0
+STOP_TIMEOUT = 10.0
+
+
+def load_spec() -> dict[str, Any]:
+    return yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))
+
+
+def _pointer_token(token: str) -> str:
+    return token.replace("~", "~0").replace("/", "~1")
+
+
+@dataclass(frozen=True)
+class Route:
+    template: str
+    segments: tuple[str, ...]
+    item: dict[str, Any]
+
+    @property
+    def methods(self) -> set[str]:
+        return {m.upper() for m in self.item if m in HTTP_METHODS}
+
+    def match(self, segments: list[str]) -> dict[str, str] | None:
+        if len(segments) != len(self.segments):
+            return None
+        params = {}
+        for pattern, value in zip(self.segments, segments, strict=True):
+            if pattern.startswith("{"):
+                params[pattern[1:-1]] = unquote(value)
+            elif pattern != value:
+                return None
+        return params
+
+
+class ContractViolation(AssertionError):
+    pass
+
+
+class ContractValidator:
+    """Validates an `httpx.Response` against the operation it was sent to."""
+
+    def __init__(self, spec: dict[str, Any] | None = None) -> None:
+        self.spec = spec if spec is not None else load_spec()
+        resource = Resource.from_contents(self.spec, default_specification=DRAFT202012)
+        self.registry = Registry().with_resource(SPEC_URI, resource)
+        routes = [
+            Route(template, tuple(s for s in template.split("/") if s), item)
+            for template, item in self.spec["paths"].items()
+        ]
+        # Literal segments win over parameters, the way the branch routes
+        # `/ping` before `/{app}`.
+        self.routes = sorted(routes, key=lambda r: [s.startswith("{") for s in r.segments])
+        self.problem_types = dict(
+            (int(status), urn)
+            for status, urn in re.findall(
+                r"^\| (\d{3}) \| `(urn:[^`]+)` \|", self.spec["info"]["description"], re.M
+            )
+        )
+        self._validators: dict[str, Draft202012Validator] = {}
+
+    # -- lookups ---------------------------------------------------------
+
+    def find_route(self, raw_path: str) -> tuple[Route, dict[str, str]] | None:
+        """The route a path belongs to; a trailing slash is optional."""
+        path = raw_path.split("?", 1)[0]
+        if path != "/" and path.endswith("/"):
+            path = path[:-1]
+        segments = path.split("/")[1:] if path != "/" else []
+        if any(s == "" for s in segments):
+            return None
+        for route in self.routes:
+            params = route.match(segments)
+            if params is not None:
+                return route, params
+        return None
+
+    def schema_validator(self, pointer: str) -> Draft202012Validator:
+        if pointer not in self._validators:
+            ref = f"{SPEC_URI}#{quote(pointer, safe='/~')}"
+            self._validators[pointer] = Draft202012Validator(
+                {"$ref": ref},
+                registry=self.registry,
+                format_checker=Draft202012Validator.FORMAT_CHECKER,
+            )
+        return self._validators[pointer]
+
+    def schema_errors(self, pointer: str, instance: Any) -> list[str]:
+        errors = self.schema_validator(pointer).iter_errors(instance)
+        return [f"{'/'.join(map(str, e.absolute_path)) or '<root>'}: {e.message}" for e in errors]
+
+    # -- validation ------------------------------------------------------
+
+    def validate(self, response: httpx.Response) -> None:
+        """Raise `ContractViolation` when the response breaks the contract."""
+        request = response.request
+        raw_path = request.url.raw_path.decode("ascii")
+        problems = self._problems(request.method, raw_path, response)
+        if problems:
+            body = response.text
+            if len(body) > 2000:
+                body = body[:2000] + "..."
+            shown = raw_path if len(raw_path) <= 300 else raw_path[:300] + "..."
+            raise ContractViolation(
+                f"{request.method} {shown} -> {response.status_code} "
+                f"breaks openapi.yaml:\n  - " + "\n  - ".join(problems) + f"\nbody: {body}"
+            )
+
+    def _problems(self, method: str, raw_path: str, response: httpx.Response) -> list[str]:
+        status = response.status_code
+        if 300 <= status < 400:
+            return [
+                f"the branch never redirects, got {status} to {response.headers.get('location')}"
+            ]
+        found = self.find_route(raw_path)
+        if found is None:
+            problems = self._problem_document(response)
+            if status != 404:
+                problems.append(f"no route matches the path, expected 404, got {status}")
+            return problems
+        route, _params = found
+        if method.lower() not in route.item:
+            if method.upper() in ("HEAD", "OPTIONS"):
+                return []  # not part of the contract
+            problems = self._problem_document(response)
+            if status != 405:
+                problems.append(f"{method} is not an operation of {route.template}: expected 405")
+            return problems + self._allow_header(route, response)
+        problems = self._problem_document(response) if status >= 400 else []
+        pointer = f"/paths/{_pointer_token(route.template)}/{method.lower()}/responses"
+        responses = route.item[method.lower()]["responses"]
+        key = str(status) if str(status) in responses else "default"
+        if status < 400 and key == "default":
+            # `default` documents errors only; a success must be listed by its code.
+            return [*problems, f"success status {status} is not documented for this operation"]
+        definition = responses[key]
+        pointer += f"/{key}"
+        if "$ref" in definition:
+            pointer = definition["$ref"][1:]
+            definition = self._resolve(definition["$ref"])
+        if status == 405:
+            problems += self._allow_header(route, response)
+        content = definition.get("content")
+        if not content:
+            return problems
+        media_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
+        if media_type not in content:
+            return [*problems, f"content type {media_type!r} is not one of {sorted(content)}"]
+        schema_pointer = f"{pointer}/content/{_pointer_token(media_type)}/schema"
+        if media_type.endswith("json"):
+            try:
+                body = response.json()
+            except ValueError as exc:
+                return [*problems, f"body is not JSON: {exc}"]
+        elif media_type.endswith("yaml"):
+            try:
+                body = yaml.safe_load(response.text)
+            except yaml.YAMLError as exc:
+                return [*problems, f"body is not YAML: {exc}"]
+        else:
+            body = response.text
+        problems += self.schema_errors(schema_pointer, body)
+        return problems
+
+    def _problem_document(self, response: httpx.Response) -> list[str]:
+        """Every error, documented or not, is an RFC 9457 problem document."""
+        status = response.status_code
+        if status < 400:
+            return [f"expected an error status, got {status}"]
+        media_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
+        if media_type != "application/problem+json":
+            return [f"an error must be application/problem+json, got {media_type!r}"]
+        try:
+            body = response.json()
+        except ValueError as exc:
+            return [f"problem body is not JSON: {exc}"]
+        problems = self.schema_errors("/components/schemas/Problem", body)
+        if problems:
+            return problems
+        if body["status"] != status:
+            problems.append(f"problem status {body['status']} differs from HTTP status {status}")
+        expected_type = self.problem_types.get(status)
+        if expected_type and body["type"] != expected_type:
+            problems.append(
+                f"problem type for {status} must be {expected_type}, got {body['type']}"
+            )
+        if status == 422 and not body.get("errors"):
+            problems.append("a 422 problem must list the invalid fields in `errors`")
+        if "Traceback" in response.text:
+            problems.append("a problem must never carry a traceback")
+        return problems
+
+    def _allow_header(self, route: Route, response: httpx.Response) -> list[str]:
+        allow = response.headers.get("allow")
+        if allow is None:
+            return ["a 405 must carry an Allow header"]
+        allowed = {m.strip().upper() for m in allow.split(",") if m.strip()}
+        extra = allowed - route.methods - {"HEAD", "OPTIONS"}
+        missing = route.methods - allowed
+        if extra or missing:
+            return [f"Allow: {allow!r} does not match {sorted(route.methods)}"]
+        return []
+
+    def _resolve(self, ref: str) -> dict[str, Any]:
+        node: Any = self.spec
+        for token in ref[2:].split("/"):
+            node = node[token.replace("~1", "/").replace("~0", "~")]
+        return node
+
+
+def contract_client(base_url: str, validator: ContractValidator, **kwargs: Any) -> httpx.Client:
+    """An httpx client that fails on any response breaking the contract."""
+
+    def check(response: httpx.Response) -> None:
+        response.read()
+        validator.validate(response)
+
+    kwargs.setdefault("timeout", 30.0)
+    return httpx.Client(base_url=base_url, event_hooks={"response": [check]}, **kwargs)
+
+
+# -- the branch process ----------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def branch_command() -> list[str]:
+    script = Path(sys.executable).parent / "cyme-branch"
+    if script.exists():
+        return [str(script)]
+    return [sys.executable, "-m", "cyme_branch"]
+
+
+class Branch:
+    """A `cyme-branch` process; `restart()` keeps its directory (and state)."""
+
+    def __init__(self, root: Path, branch_id: str = "test-branch") -> None:
+        self.root = root
+        self.id = branch_id
+        self.dir = root / "instances"
+        self.log_path = root / "branch.stderr.log"
+        self.stdout_path = root / "branch.stdout.log"
+        self.port = 0
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.exit_codes: list[int] = []
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def argv(self) -> list[str]:
+        return [*branch_command(), f"127.0.0.1:{self.port}", "-i", self.id, "-D", str(self.dir)]
+
+    def start(self, args: list[str] | None = None, port: int = 0, cwd: Path | None = None) -> None:
+        """Start the branch; `args` replaces the usual CLI arguments (to test defaults)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.port = port or free_port()
+        argv = self.argv() if args is None else [*branch_command(), *args]
+        with self.log_path.open("ab") as stderr, self.stdout_path.open("ab") as stdout:
+            self.proc = subprocess.Popen(
+                argv,
+                stdout=stdout,
+                stderr=stderr,
+                stdin=subprocess.DEVNULL,
+                cwd=cwd or self.root,
+                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            )
+        self.wait_until_up()
+
+    def wait_until_up(self) -> None:
+        assert self.proc is not None
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(
+                    f"cyme-branch exited with {self.proc.returncode}:\n{self.log_tail()}"
+                )
+            try:
+                if httpx.get(f"{self.url}/ping", timeout=1.0).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(
+            f"cyme-branch did not answer /ping in {START_TIMEOUT}s:\n{self.log_tail()}"
+        )
+
+    def stop(self, sig: int = signal.SIGTERM) -> int | None:
+        """Stop the process; return its exit code, or None when it had to be killed."""
+        if self.proc is None:
+            return None
+        proc, self.proc = self.proc, None
+        if proc.poll() is None:
+            proc.send_signal(sig)
+            try:
+                proc.wait(STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+                return None
+        self.exit_codes.append(proc.returncode)
+        return proc.returncode
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def log_text(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+    def stdout_text(self) -> str:
+        return self.stdout_path.read_text(encoding="utf-8", errors="replace")
+
+    def log_tail(self, lines: int = 40) -> str:
+        if not self.log_path.exists():
+            return ""
+        return "\n".join(self.log_text().splitlines()[-lines:])
+
+    def wait_for_log(self, text: str, timeout: float = 10.0) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if text in self.log_text():
+                return True
+            time.sleep(0.1)
+        return False
+
+    def remove(self) -> None:
+        self.stop()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def iter_operations(spec: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            if method in HTTP_METHODS:
+                yield path, method, operation
+
+
+# -- assertions shared by the tests ------------------------------------------
+
+
+def unique(prefix: str) -> str:
+    """A name no other test uses, so tests can share one branch."""
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+def assert_problem(
+    response: httpx.Response,
+    status: int,
+    *,
+    field: str | None = None,
+    location: str | None = None,
+) -> dict[str, Any]:
+    """The response is a problem with this status naming `field` (for 422)."""
+    assert response.status_code == status, (
+        f"{response.request.method} {response.request.url} -> "
+        f"expected {status}, got {response.status_code}: {response.text}"
+    )
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body = response.json()
+    assert body["status"] == status
+    if field is not None:
+        named = [(e["location"], e["field"]) for e in body.get("errors", [])]
+        wanted = [n for n in named if n[1] == field and location in (None, n[0])]
+        assert wanted, f"expected an error on {location or '*'}.{field}, got {named}"
+    return body
+
+
+def snapshot(client: httpx.Client, app: str) -> dict[str, Any]:
+    """Everything the branch tells about an app, to compare before and after."""
+    state: dict[str, Any] = {"apps": sorted(client.get("/").json())}
+    got = client.get(f"/{app}")
+    state["app"] = got.json() if got.status_code == 200 else got.status_code
+    if got.status_code != 200:
+        return state
+    instances = {}
+    for name in sorted(client.get(f"/{app}/instances").json()):
+        base = f"/{app}/instances/{name}"
+        instances[name] = {
+            "instance": client.get(base).json(),
+            "autoscale": client.get(f"{base}/autoscale").json(),
+            "consumers": sorted(c["name"] for c in client.get(f"{base}/queues").json()),
+        }
+    state["instances"] = instances
+    state["queues"] = {
+        name: client.get(f"/{app}/queues/{name}").json()
+        for name in sorted(client.get(f"/{app}/queues").json())
+    }
+    return state
