@@ -26,7 +26,7 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 APT_UPDATED := /tmp/.cyme-apt-updated
 
 # Debian packages as command:package, installed only when the command is missing.
-APT_TEST := curl:curl
+APT_TEST := curl:curl chromium:chromium
 APT_BENCH := curl:curl wrk:wrk node:nodejs npm:npm
 
 # $(call apt-install,PACKAGES): apt-get install, with one `apt-get update` first

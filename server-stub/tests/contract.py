@@ -302,9 +302,13 @@ class Branch:
                 stderr=stderr,
                 stdin=subprocess.DEVNULL,
                 cwd=cwd or self.root,
-                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                env=self.environment(),
             )
         self.wait_until_up()
+
+    def environment(self) -> dict[str, str]:
+        """The process's environment."""
+        return {**os.environ, "PYTHONUNBUFFERED": "1"}
 
     def wait_until_up(self) -> None:
         assert self.proc is not None

@@ -8,6 +8,7 @@ contract says; no check is switched off and no failure is dropped here.
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 from urllib.parse import urlencode
 
@@ -18,12 +19,13 @@ FORM = "application/x-www-form-urlencoded"
 # `extra_config: {contentType: application/json}` and `options: {contentType: ...}`.
 JSON_FORM_FIELDS = ("extra_config", "options")
 # Routes of the branch that `{app}` can spell; the spec leaves them out of AppName.
-BRANCH_ROUTES = {"ping", "branches", "openapi.yaml"}
+BRANCH_ROUTES = {"ping", "branches", "openapi.yaml", "docs"}
 
 
 @schemathesis.hook
 def before_call(context, case, kwargs: dict[str, Any]) -> None:
     _keep_valid_cases_valid(case)
+    _one_idempotency_key_per_request(case)
     _stay_on_the_operation(case)
     _encode_form_objects_as_json(case, kwargs)
 
@@ -43,11 +45,24 @@ def _keep_valid_cases_valid(case) -> None:
             del case.query[name]
 
 
+def _one_idempotency_key_per_request(case) -> None:
+    """A client makes a new Idempotency-Key for every request it means as new.
+
+    Generated cases reuse the spec's example key for different requests, which
+    the contract refuses with 422 (a key names one request). Valid cases get a
+    fresh key; invalid ones keep theirs, to test the header's validation.
+    """
+    meta = case.meta
+    positive = meta and meta.generation.mode.is_positive
+    if positive and case.headers and "Idempotency-Key" in case.headers:
+        case.headers["Idempotency-Key"] = str(uuid.uuid4())
+
+
 def _stay_on_the_operation(case) -> None:
     """`GET /{app}` with app=ping is `GET /ping`, another operation that answers 200.
 
     Negative tests of getApp draw those names because the schema excludes them.
-    They are replaced by `docs`, which the schema excludes too but which is no
+    They are replaced by `admin`, which the schema excludes too but which is no
     route, so the request still tests getApp with a forbidden name.
     """
     if (
@@ -55,7 +70,7 @@ def _stay_on_the_operation(case) -> None:
         and case.method.upper() == "GET"
         and case.path_parameters.get("app") in BRANCH_ROUTES
     ):
-        case.path_parameters["app"] = "docs"
+        case.path_parameters["app"] = "admin"
 
 
 def _encode_form_objects_as_json(case, kwargs: dict[str, Any]) -> None:

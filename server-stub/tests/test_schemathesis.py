@@ -18,7 +18,7 @@ SEED = 20121103  # fixed, so a failure reproduces; run `st` by hand to explore o
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(300)
+@pytest.mark.timeout(600)
 def test_schemathesis_finds_no_failure(tmp_path: Path):
     live = Branch(tmp_path / "branch", "st-branch")
     live.start()
@@ -37,7 +37,7 @@ def test_schemathesis_finds_no_failure(tmp_path: Path):
                 # No --checks: every check runs by default, and naming them on the command
                 # line would override the per-operation settings in schemathesis.toml.
                 "--max-examples",
-                "300",
+                "200",
                 # One worker: CPython 3.11.7 raises "AST constructor recursion depth
                 # mismatch" when hypothesis parses lambdas in two threads (gh-106905).
                 "--workers",
@@ -53,7 +53,7 @@ def test_schemathesis_finds_no_failure(tmp_path: Path):
             cwd=SERVER_STUB,
             capture_output=True,
             text=True,
-            timeout=280,
+            timeout=560,
             check=False,
         )
     finally:
@@ -63,4 +63,4 @@ def test_schemathesis_finds_no_failure(tmp_path: Path):
     # Reproduction lines can run to many kilobytes of fuzzed data; keep each short.
     short = "\n".join(line[:400] for line in output.splitlines())
     assert result.returncode == 0, short[-30000:]
-    assert " 27 selected" in output
+    assert " 28 selected" in output

@@ -15,14 +15,14 @@ def test_openapi_yaml_is_a_valid_openapi_31_document():
     validate(spec, base_uri=base_uri)  # raises on any error
 
 
-def test_spec_has_27_uniquely_named_operations():
+def test_spec_has_28_uniquely_named_operations():
     ids = [op["operationId"] for _path, _method, op in iter_operations(load_spec())]
-    assert len(ids) == 27
-    assert len(set(ids)) == 27
+    assert len(ids) == 28
+    assert len(set(ids)) == 28
 
 
 def test_problem_table_covers_every_error_status(validator: ContractValidator):
-    assert set(validator.problem_types) == {400, 404, 405, 409, 413, 415, 422, 500}
+    assert set(validator.problem_types) == {400, 401, 404, 405, 409, 413, 415, 422, 500, 502, 504}
 
 
 def test_branch_serves_the_spec_text(client: httpx.Client):

@@ -9,21 +9,27 @@ answer, even one to a request that is not valid HTTP, is a problem document.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
+import re
 import signal
+import uuid
 from functools import partial
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 from aiohttp.http_exceptions import LineTooLong
 from aiohttp.web_protocol import RequestHandler
 
+from . import docs, faults
 from .branch import Branch
-from .handlers import HANDLERS, Reply
+from .handlers import HANDLERS, Reply, schedule
+from .idempotency import replay_or_run
 from .problems import (
+    InjectedFault,
     InternalError,
     MalformedRequest,
     MethodNotAllowed,
@@ -31,6 +37,7 @@ from .problems import (
     PayloadTooLarge,
     Problem,
 )
+from .validation import Inputs
 
 log = logging.getLogger("cyme.branch")
 access_log = logging.getLogger("cyme.branch.access")
@@ -40,6 +47,10 @@ MAX_BODY = 1024 * 1024
 MAX_REQUEST_LINE = 64 * 1024
 MAX_HEADER = 16 * 1024
 _COMMON = {"Access-Control-Allow-Origin": "*"}
+
+
+# `docs` is imported for its side effect: it binds the getDocs handler.
+assert docs.get_docs is not None
 
 
 def check_handlers(branch: Branch) -> None:
@@ -73,6 +84,7 @@ class _ProblemRequestHandler(RequestHandler):
         else:
             problem = InternalError("The branch failed to handle the request; see its log.")
         response = problem_response(problem, "/")
+        response.headers["X-Request-Id"] = request_id(None)
         response.force_close()
         return response
 
@@ -118,44 +130,124 @@ def split_target(target: str) -> tuple[str, str]:
     return path, query
 
 
-def _segments(path: str) -> list[str]:
+def _segments(path: str) -> tuple[list[str], bool]:
+    """The decoded segments of a path, and whether it had the legacy `!` segment."""
     parts = path.split("/")[1:]
     if parts and parts[-1] == "":
         parts.pop()  # the optional trailing slash
+    legacy_nowait = "!" in parts
+    if legacy_nowait:
+        # The original branch's nowait: `/{app}/instances/!/{name}`.
+        parts.remove("!")
     try:
-        return [unquote(p, errors="strict") for p in parts]
+        return [unquote(p, errors="strict") for p in parts], legacy_nowait
     except UnicodeDecodeError:
         raise MalformedRequest("The path is not valid percent-encoded UTF-8.") from None
 
 
+# Visible ASCII, no spaces: an id can then not forge fields of the access log.
+_REQUEST_ID = re.compile(r"[!-~]{1,128}")
+
+
+def request_id(sent: str | None) -> str:
+    """The request's id: the caller's when it is sane, else a new one."""
+    if sent and _REQUEST_ID.fullmatch(sent):
+        return sent
+    return uuid.uuid4().hex
+
+
 async def dispatch(branch: Branch, request: web.BaseRequest) -> web.StreamResponse:
+    rid = request_id(request.headers.get("X-Request-Id"))
+    request["request_id"] = rid
     path, query = split_target(request.message.path)
     try:
-        if not path.startswith("/"):
-            raise NotFound("No route for this request target.")
-        parts = _segments(path)
-        route = branch.spec.find(parts)
-        if route is None:
-            raise NotFound(f"No route for {path}.")
-        # HEAD is GET without the body (RFC 9110); aiohttp leaves the body out.
-        method = "GET" if request.method == "HEAD" else request.method
-        op = route.operations.get(method)
-        if op is None:
-            raise MethodNotAllowed(request.method, route.allowed)
-        path_values = route.values(parts)
-        body = await _read_body(request) if op.body_schema is not None else b""
-        inputs = branch.validator.validate(
-            op, path_values, query, request.headers.get("Content-Type"), body
-        )
-        reply = await HANDLERS[op.operation_id](branch, inputs)
-        return _render(reply)
+        response = await _serve(branch, request, path, query)
     except Problem as problem:
-        return problem_response(problem, path)
+        response = problem_response(problem, path)
+    except _Dropped:
+        # Close the connection without a word: the client sees it reset.
+        if request.transport is not None:
+            request.transport.abort()
+        access_log.info("method=%s path=%s status=dropped request_id=%s", request.method, path, rid)
+        raise asyncio.CancelledError from None
     except Exception:
-        log.exception("%s %s failed", request.method, path)
-        return problem_response(
+        log.exception("%s %s failed (request_id=%s)", request.method, path, rid)
+        response = problem_response(
             InternalError("The branch failed to handle the request; see its log."), path
         )
+    response.headers["X-Request-Id"] = rid
+    return response
+
+
+class _Dropped(Exception):
+    """A fault asked for the connection to be dropped."""
+
+
+async def _serve(
+    branch: Branch, request: web.BaseRequest, path: str, query: str
+) -> web.StreamResponse:
+    """Route, authenticate, inject faults, validate, then run the operation."""
+    if not path.startswith("/"):
+        raise NotFound("No route for this request target.")
+    parts, legacy_nowait = _segments(path)
+    route = branch.spec.find(parts)
+    # HEAD is GET without the body (RFC 9110); aiohttp leaves the body out.
+    method = "GET" if request.method == "HEAD" else request.method
+    op = route.operations.get(method) if route is not None else None
+    if op is None or not op.public:
+        branch.auth.check(request.headers.get("Authorization"))
+    if branch.faults is not None:
+        await _inject(branch, request)
+    if route is None:
+        raise NotFound(f"No route for {path}.")
+    if op is None:
+        raise MethodNotAllowed(request.method, route.allowed)
+    nowait_asked = legacy_nowait or any(
+        name == "nowait" for name, _ in parse_qsl(query, keep_blank_values=True)
+    )
+    if nowait_asked and method == "GET":
+        raise MalformedRequest("A GET has nothing to wait for: drop nowait (or '!').")
+    if legacy_nowait and not op.takes("query", "nowait"):
+        raise MalformedRequest(f"{op.operation_id} cannot be asked not to wait.")
+    body = await _read_body(request) if op.body_schema is not None else b""
+    inputs = branch.validator.validate(op, route.values(parts), query, request.headers, body)
+    if legacy_nowait:
+        inputs.query["nowait"] = True
+
+    async def run() -> web.Response:
+        try:
+            if inputs.query.get("nowait"):
+                reply = await schedule(branch, op.operation_id, op.template, inputs)
+            else:
+                reply = await HANDLERS[op.operation_id](branch, inputs)
+        except Problem as problem:
+            return problem_response(problem, path)
+        return _render(reply)
+
+    key = inputs.headers.get("Idempotency-Key")
+    if key is not None and method == "POST":
+        return await replay_or_run(branch, key, _fingerprint(op.operation_id, inputs), run)
+    return await run()
+
+
+async def _inject(branch: Branch, request: web.BaseRequest) -> None:
+    assert branch.faults is not None
+    fault = branch.faults.take(request.headers.get(faults.HEADER))
+    if fault is None:
+        return
+    if fault.delay:
+        await asyncio.sleep(fault.delay)
+    if fault.drop:
+        raise _Dropped
+    if fault.status is not None:
+        raise InjectedFault(fault.status, fault.retry_after)
+
+
+def _fingerprint(operation_id: str, inputs: Inputs) -> str:
+    """What makes two requests the same request, for an Idempotency-Key."""
+    same = {"op": operation_id, "path": inputs.path, "query": inputs.query, "body": inputs.body}
+    text = json.dumps(same, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 async def _read_body(request: web.BaseRequest) -> bytes:
@@ -188,17 +280,25 @@ def problem_response(problem: Problem, path: str) -> web.Response:
     headers = {**_COMMON, **problem.headers, "Content-Type": "application/problem+json"}
     return web.Response(
         body=json.dumps(body, separators=(",", ":")).encode("utf-8"),
-        status=problem.status,
+        status=problem.http_status,
         headers=headers,
     )
 
 
 class AccessLogger(AbstractAccessLogger):
-    """One line per request: method, path, status, duration.
+    """One line per request: method, path, status, duration and request id.
 
-    The query string is left out on purpose: it may carry a broker URL.
+    The query string and the headers are left out on purpose: they may carry
+    a broker URL or a token.
     """
 
     def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
         path, _ = split_target(request.message.path)
-        self.logger.info("%s %s %s %.1fms", request.method, path, response.status, time * 1000)
+        self.logger.info(
+            "method=%s path=%s status=%d duration_ms=%.1f request_id=%s",
+            request.method,
+            path,
+            response.status,
+            time * 1000,
+            response.headers.get("X-Request-Id", "-"),
+        )

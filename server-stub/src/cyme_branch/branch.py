@@ -9,11 +9,14 @@ import os
 import shutil
 import socket
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
 from . import __version__
+from .auth import TokenAuth
+from .faults import FaultInjector
+from .peers import Neighbours
 from .spec import Spec
 from .store import Store
 from .supervisor import Supervisor, WorkerSpec
@@ -41,35 +44,53 @@ class BranchConfig:
     loglevel: str = "INFO"
     logfile: str | None = None
     sup_interval: float = 5.0
+    token: str | None = field(default=None, repr=False)
+    allow_fault_injection: bool = False
 
     @staticmethod
     def default_id() -> str:
         return socket.gethostname().split(".", 1)[0] or "branch"
 
 
+class KeyedLocks:
+    """One asyncio lock per key, forgotten when nobody holds or awaits it."""
+
+    def __init__(self) -> None:
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+
+    def __call__(self, key: str) -> asyncio.Lock:
+        lock = self._locks.get(key)
+        if lock is None:
+            lock = self._locks[key] = asyncio.Lock()
+        return lock
+
+
 class Branch:
-    def __init__(self, config: BranchConfig, supervisor: Supervisor, spec: Spec) -> None:
+    def __init__(
+        self,
+        config: BranchConfig,
+        supervisor: Supervisor,
+        spec: Spec,
+        neighbours: Neighbours | None = None,
+    ) -> None:
         self.config = config
         self.supervisor = supervisor
         self.spec = spec
         self.validator = RequestValidator(spec)
+        self.auth = TokenAuth(config.token)
+        self.faults = FaultInjector() if config.allow_fault_injection else None
+        self.neighbours = neighbours or Neighbours([], 5.0, None, spec)
         self._lock: IO[str] | None = None
         self._store: Store | None = None
-        self._instance_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = (
-            weakref.WeakValueDictionary()
-        )
-
-    def instance_lock(self, name: str) -> asyncio.Lock:
-        """The lock that orders every change to one instance.
-
-        A change is written to the store and then applied by the supervisor,
-        which may take time (a real worker starts in seconds). Holding this
-        lock across both keeps two changes to one instance from crossing.
-        """
-        lock = self._instance_locks.get(name)
-        if lock is None:
-            lock = self._instance_locks[name] = asyncio.Lock()
-        return lock
+        # The lock that orders every change to one instance. A change is
+        # written to the store and then applied by the supervisor, which may
+        # take time (a real worker starts in seconds); holding the lock across
+        # both keeps two changes to one instance from crossing.
+        self.instance_lock = KeyedLocks()
+        # Requests with the same Idempotency-Key run one after the other.
+        self.idempotency_lock = KeyedLocks()
+        # Changes asked for with nowait, still running.
+        self.background: set[asyncio.Task[None]] = set()
 
     @property
     def store(self) -> Store:
@@ -114,6 +135,9 @@ class Branch:
         )
 
     async def stop(self) -> None:
+        if self.background:
+            await asyncio.gather(*self.background, return_exceptions=True)
+        await self.neighbours.close()
         await self.supervisor.close()
         if self._store is not None:
             self._store.close()

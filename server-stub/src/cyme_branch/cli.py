@@ -5,18 +5,23 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from . import __version__
 from .app import serve
+from .auth import is_loopback
 from .branch import Branch, BranchConfig, BranchError
+from .peers import Neighbours, Peer
 from .spec import Spec
 from .supervisor.simulated import SimulatedSupervisor
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
+TOKEN_ENV = "CYME_BRANCH_TOKEN"  # noqa: S105 (the name of a variable)
 LOG_FORMAT = "[%(asctime)s: %(levelname)s] %(message)s"
 
 
@@ -81,14 +86,72 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="seconds between two rounds of the supervisor (default 5)",
     )
+    parser.add_argument(
+        "--token-file",
+        type=Path,
+        metavar="PATH",
+        help=f"require `Authorization: Bearer <the file's content>` (or set {TOKEN_ENV})",
+    )
+    parser.add_argument(
+        "--insecure-bind",
+        action="store_true",
+        help="without a token, serve other addresses than loopback anyway",
+    )
+    parser.add_argument(
+        "--peer",
+        action="append",
+        default=[],
+        metavar="[ID=]URL",
+        help="a neighbour branch (repeatable)",
+    )
+    parser.add_argument(
+        "--peer-timeout",
+        type=float,
+        default=5.0,
+        metavar="SECONDS",
+        help="how long to wait for a neighbour (default 5)",
+    )
+    parser.add_argument(
+        "--allow-fault-injection",
+        action="store_true",
+        help="obey the Cyme-Fault request header (for testing clients; never in production)",
+    )
     parser.add_argument("--spec", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return parser
 
 
+def fail(message: str) -> NoReturn:
+    """Exit 2 with a one-line error: the command line was understood, but cannot be."""
+    print(f"cyme-branch: error: {message}", file=sys.stderr)
+    sys.exit(2)
+
+
+def read_token(path: Path | None) -> str | None:
+    if path is None:
+        return os.environ.get(TOKEN_ENV, "").strip() or None
+    try:
+        token = path.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        fail(f"cannot read the token file {path}: {type(exc).__name__}")
+    if not token:
+        fail(f"the token file {path} is empty")
+    return token
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     host, port = args.address
+    token = read_token(args.token_file)
+    if token is None and not is_loopback(host) and not args.insecure_bind:
+        fail(
+            f"without a token the branch serves loopback only, not {host}: "
+            f"give --token-file (or {TOKEN_ENV}), or --insecure-bind"
+        )
+    try:
+        peers = [Peer.parse(text) for text in args.peer]
+    except ValueError as exc:
+        fail(str(exc))
     handler: logging.Handler = (
         logging.FileHandler(args.logfile) if args.logfile else logging.StreamHandler(sys.stderr)
     )
@@ -101,9 +164,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         loglevel=args.loglevel,
         logfile=args.logfile,
         sup_interval=args.sup_interval,
+        token=token,
+        allow_fault_injection=args.allow_fault_injection,
     )
-    branch = Branch(config, SimulatedSupervisor(), Spec.load(args.spec))
+    spec = Spec.load(args.spec)
+    try:
+        neighbours = Neighbours(peers, args.peer_timeout, token, spec)
+    except ValueError as exc:
+        fail(str(exc))
+    branch = Branch(config, SimulatedSupervisor(), spec, neighbours)
     log = logging.getLogger("cyme.branch")
+    if token:
+        log.info("a bearer token is required on every route but /ping")
+    elif is_loopback(host):
+        log.info("no token: serving loopback only (give --token-file to serve a network)")
+    else:
+        log.warning("no token and --insecure-bind: anyone who can reach %s controls it", host)
+    if args.allow_fault_injection:
+        log.warning("fault injection is on: the Cyme-Fault header is obeyed")
     log.info(
         "cyme-branch %s: id %s, http://%s:%d/, state in %s",
         __version__,

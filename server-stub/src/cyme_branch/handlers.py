@@ -8,6 +8,7 @@ instance up as stored when it starts again.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 import uuid
@@ -15,7 +16,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .problems import Conflict, InternalError, NotFound, invalid
+from .peers import ID_HEADER
+from .problems import Conflict, InternalError, NotFound, Problem, invalid
 from .store import App, Instance, NameTaken, Queue
 from .supervisor import QueueDecl, WorkerSpec
 from .validation import Inputs
@@ -36,6 +38,7 @@ class Reply:
 
 Handler = Callable[["Branch", Inputs], Awaitable[Reply]]
 HANDLERS: dict[str, Handler] = {}
+_CONSUMER_OPERATIONS = frozenset({"putConsumer", "postConsumer", "deleteConsumer"})
 
 
 def operation(*operation_ids: str, serial: bool = False) -> Callable[[Handler], Handler]:
@@ -73,7 +76,8 @@ def _created(body: Any, location: str) -> Reply:
 
 @operation("ping")
 async def ping(branch: Branch, inputs: Inputs) -> Reply:
-    return _ok({"ok": "pong"})
+    # Neighbours learn this branch's id here, the one route needing no token.
+    return Reply(200, {"ok": "pong"}, {ID_HEADER: branch.config.id})
 
 
 @operation("getOpenAPI")
@@ -83,14 +87,14 @@ async def get_openapi(branch: Branch, inputs: Inputs) -> Reply:
 
 @operation("listBranches")
 async def list_branches(branch: Branch, inputs: Inputs) -> Reply:
-    return _ok([branch.config.id])
+    return _ok([branch.config.id, *await branch.neighbours.ids()])
 
 
 @operation("getBranch")
 async def get_branch(branch: Branch, inputs: Inputs) -> Reply:
-    if inputs.path["branch"] != branch.config.id:
-        raise NotFound(f"No branch named '{inputs.path['branch']}' is known here.")
-    return _ok(branch.describe())
+    if inputs.path["branch"] == branch.config.id:
+        return _ok(branch.describe())
+    return _ok(await branch.neighbours.describe(inputs.path["branch"]))
 
 
 # apps
@@ -207,6 +211,14 @@ async def get_autoscale(branch: Branch, inputs: Inputs) -> Reply:
 @operation("putAutoscale", "postAutoscale", serial=True)
 async def put_autoscale(branch: Branch, inputs: Inputs) -> Reply:
     instance = _instance(branch, inputs.path["app"], inputs.path["instance"])
+    max_, min_ = _new_bounds(instance, inputs)
+    branch.store.set_autoscale(instance, max_, min_)
+    await branch.supervisor.autoscale(instance.name, max_, min_)
+    return _ok(_bounds(max_, min_))
+
+
+def _new_bounds(instance: Instance, inputs: Inputs) -> tuple[int, int]:
+    """The bounds asked for, a bound left out keeping its value."""
     max_ = int(inputs.body.get("max", instance.max_concurrency))
     min_ = int(inputs.body.get("min", instance.min_concurrency))
     if min_ > max_:
@@ -215,9 +227,7 @@ async def put_autoscale(branch: Branch, inputs: Inputs) -> Reply:
         other = max_ if field_name == "min" else min_
         bound = "at most max" if field_name == "min" else "at least min"
         raise invalid("body", field_name, f"must be {bound} ({other})")
-    branch.store.set_autoscale(instance, max_, min_)
-    await branch.supervisor.autoscale(instance.name, max_, min_)
-    return _ok(_bounds(max_, min_))
+    return max_, min_
 
 
 @operation("getInstanceStats")
@@ -242,18 +252,34 @@ async def _consumer_entry(branch: Branch, instance: str, queue: str) -> dict[str
     raise NotFound(f"Instance '{instance}' does not consume from '{queue}'.")
 
 
-@operation("putConsumer", "postConsumer", serial=True)
-async def put_consumer(branch: Branch, inputs: Inputs) -> Reply:
-    instance = _instance(branch, inputs.path["app"], inputs.path["instance"])
-    name = inputs.path["queue"]
+def _declared_queue(branch: Branch, instance: Instance, name: str) -> Queue | None:
+    """The app's queue an instance is to consume; None for its private queue."""
     if name == QueueDecl.private(instance.name).name:
-        return _ok(await _consumer_entry(branch, instance.name, name))
+        return None
     queue = branch.store.queue(instance.app.name, name)
     if queue is None:
         raise NotFound(
             f"No queue named '{name}' in app '{instance.app.name}'; "
             f"declare it first with PUT /{instance.app.name}/queues/{name}."
         )
+    return queue
+
+
+def _check_consumed(instance: Instance, name: str) -> None:
+    """Refuse to cancel the private queue, or a queue not consumed."""
+    if name == QueueDecl.private(instance.name).name:
+        raise Conflict(f"'{name}' is the instance's private queue; it cannot be cancelled.")
+    if name not in {q.name for q in instance.queues}:
+        raise NotFound(f"Instance '{instance.name}' does not consume from '{name}'.")
+
+
+@operation("putConsumer", "postConsumer", serial=True)
+async def put_consumer(branch: Branch, inputs: Inputs) -> Reply:
+    instance = _instance(branch, inputs.path["app"], inputs.path["instance"])
+    name = inputs.path["queue"]
+    queue = _declared_queue(branch, instance, name)
+    if queue is None:
+        return _ok(await _consumer_entry(branch, instance.name, name))
     if not branch.store.add_consumer(instance, queue, time.time_ns()):
         return _ok(await _consumer_entry(branch, instance.name, name))
     await branch.supervisor.add_consumer(instance.name, QueueDecl.of(queue))
@@ -264,10 +290,7 @@ async def put_consumer(branch: Branch, inputs: Inputs) -> Reply:
 async def delete_consumer(branch: Branch, inputs: Inputs) -> Reply:
     instance = _instance(branch, inputs.path["app"], inputs.path["instance"])
     name = inputs.path["queue"]
-    if name == QueueDecl.private(instance.name).name:
-        raise Conflict(f"'{name}' is the instance's private queue; it cannot be cancelled.")
-    if name not in {q.name for q in instance.queues}:
-        raise NotFound(f"Instance '{instance.name}' does not consume from '{name}'.")
+    _check_consumed(instance, name)
     entry = await _consumer_entry(branch, instance.name, name)
     branch.store.remove_consumer(instance, name)
     await branch.supervisor.cancel_consumer(instance.name, name)
@@ -320,3 +343,56 @@ async def delete_queue(branch: Branch, inputs: Inputs) -> Reply:
         async with branch.instance_lock(instance):
             await branch.supervisor.cancel_consumer(instance, queue.name)
     return _ok(queue.public())
+
+
+# nowait
+
+
+async def schedule(branch: Branch, operation_id: str, template: str, inputs: Inputs) -> Reply:
+    """Answer 202 now and run the operation right after (`?nowait=true`).
+
+    What can be checked at once is, with the handlers' own checks: the app,
+    instance, queue or consumer must exist, a new instance's name must be
+    free, bounds must be in order. So a 202 means the change will be made,
+    not that it may fail unseen.
+    """
+    app = inputs.path["app"]
+    if operation_id == "createInstance":
+        inputs.path["instance"] = str(uuid.uuid4())
+    name = inputs.path.get("instance")
+    if operation_id in ("createInstance", "createNamedInstance"):
+        _app(branch, app)
+        if name and branch.store.instance_exists(name):
+            raise Conflict(f"An instance named '{name}' already exists on this branch.")
+    elif name is not None:
+        instance = _instance(branch, app, name)
+        if operation_id in ("putAutoscale", "postAutoscale"):
+            _new_bounds(instance, inputs)
+        elif operation_id in ("putConsumer", "postConsumer"):
+            _declared_queue(branch, instance, inputs.path["queue"])
+        elif operation_id == "deleteConsumer":
+            _check_consumed(instance, inputs.path["queue"])
+    elif operation_id == "deleteQueue":
+        _queue(branch, app, inputs.path["queue"])
+    else:
+        _app(branch, app)
+    target = template.format(**inputs.path)
+    if operation_id == "createInstance":
+        target += f"/{name}"
+    elif operation_id in _CONSUMER_OPERATIONS:
+        target = target.rsplit("/", 1)[0]
+    task = asyncio.create_task(_run_later(branch, operation_id, inputs))
+    branch.background.add(task)
+    task.add_done_callback(branch.background.discard)
+    return Reply(202, {"ok": "operation scheduled", "operation": operation_id, "target": target})
+
+
+async def _run_later(branch: Branch, operation_id: str, inputs: Inputs) -> None:
+    try:
+        await HANDLERS[operation_id](branch, inputs)
+    except Problem as problem:
+        log.warning("scheduled %s failed: %s", operation_id, problem.detail)
+    except Exception:
+        log.exception("scheduled %s failed", operation_id)
+    else:
+        log.info("scheduled %s done", operation_id)

@@ -1,14 +1,18 @@
 """RFC 9457 problems, raised anywhere and rendered in one place.
 
     Problem                      any answer that is not a success
-     ├── MalformedRequest        400  the body cannot be parsed
+     ├── MalformedRequest        400  the request cannot be parsed
+     ├── Unauthorized            401  carries WWW-Authenticate
      ├── NotFound                404
      ├── MethodNotAllowed        405  carries the Allow header
      ├── Conflict                409
      ├── PayloadTooLarge         413
      ├── UnsupportedMediaType    415
      ├── ValidationFailed        422  carries one entry per invalid field
-     └── InternalError           500  never carries a traceback
+     ├── InternalError           500  never carries a traceback
+     ├── BadGateway              502  a neighbour cannot be reached
+     ├── GatewayTimeout          504  a neighbour did not answer in time
+     └── InjectedFault           any  asked for with the Cyme-Fault header
 
 Messages are written by the branch, never copied from the request, so a
 secret sent in a request (a broker password) cannot come back in an error.
@@ -45,6 +49,10 @@ class Problem(Exception):
         self.headers = headers or {}
 
     @property
+    def http_status(self) -> int:
+        return self.status
+
+    @property
     def type(self) -> str:
         return f"urn:cyme:problem:{self.slug}"
 
@@ -52,7 +60,7 @@ class Problem(Exception):
         return {
             "type": self.type,
             "title": self.title,
-            "status": self.status,
+            "status": self.http_status,
             "detail": self.detail,
             "instance": instance,
         }
@@ -62,6 +70,18 @@ class MalformedRequest(Problem):
     status = 400
     slug = "malformed-request"
     title = "Malformed request"
+
+
+class Unauthorized(Problem):
+    status = 401
+    slug = "unauthorized"
+    title = "Unauthorized"
+
+    def __init__(self, detail: str, *, invalid_token: bool) -> None:
+        challenge = 'Bearer realm="cyme"'
+        if invalid_token:
+            challenge += ', error="invalid_token"'
+        super().__init__(detail, headers={"WWW-Authenticate": challenge})
 
 
 class NotFound(Problem):
@@ -115,6 +135,34 @@ class ValidationFailed(Problem):
 
 class InternalError(Problem):
     pass
+
+
+class BadGateway(Problem):
+    status = 502
+    slug = "bad-gateway"
+    title = "Bad gateway"
+
+
+class GatewayTimeout(Problem):
+    status = 504
+    slug = "gateway-timeout"
+    title = "Gateway timeout"
+
+
+class InjectedFault(Problem):
+    slug = "injected-fault"
+    title = "Injected fault"
+
+    def __init__(self, status: int, retry_after: float | None) -> None:
+        headers = {}
+        if retry_after is not None:
+            headers["Retry-After"] = f"{retry_after:g}"
+        super().__init__(f"This {status} was asked for with Cyme-Fault.", headers=headers)
+        self._status = status
+
+    @property
+    def http_status(self) -> int:
+        return self._status
 
 
 def invalid(location: str, field: str, message: str) -> ValidationFailed:

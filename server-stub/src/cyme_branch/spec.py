@@ -42,6 +42,12 @@ class Operation:
     body_schema: dict[str, Any] | None
     # Body fields sent as JSON text in a form body (the spec's `encoding`).
     form_json_fields: frozenset[str] = frozenset()
+    # `security: []`: answered without a token.
+    public: bool = False
+
+    def takes(self, location: str, name: str) -> bool:
+        """Whether the operation declares this parameter."""
+        return any(p.location == location and p.name == name for p in self.params)
 
     @property
     def body_fields(self) -> frozenset[str]:
@@ -173,6 +179,7 @@ class Spec:
                 params=tuple(_param(p) for p in params.values()),
                 body_schema=body_schema,
                 form_json_fields=form_json,
+                public=raw.get("security") == [],
             )
         return route
 

@@ -51,6 +51,15 @@ CREATE TABLE IF NOT EXISTS queue (
     options        TEXT NOT NULL,
     PRIMARY KEY (app, name)
 );
+CREATE TABLE IF NOT EXISTS idempotency (
+    key          TEXT PRIMARY KEY,
+    fingerprint  TEXT NOT NULL,
+    status       INTEGER NOT NULL,
+    headers      TEXT NOT NULL,
+    body         BLOB NOT NULL,
+    created      REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS idempotency_created ON idempotency(created);
 CREATE TABLE IF NOT EXISTS consumer (
     instance  TEXT NOT NULL REFERENCES instance(name) ON DELETE CASCADE,
     app       TEXT NOT NULL,
@@ -60,6 +69,16 @@ CREATE TABLE IF NOT EXISTS consumer (
     FOREIGN KEY (app, queue) REFERENCES queue(app, name) ON DELETE CASCADE
 );
 """
+
+
+@dataclass(frozen=True)
+class StoredResponse:
+    """The first response to a POST with an Idempotency-Key."""
+
+    fingerprint: str
+    status: int
+    headers: dict[str, str]
+    body: bytes
 
 
 class NameTaken(Exception):
@@ -225,6 +244,11 @@ class Store:
         )
         return [r[0] for r in rows]
 
+    def instance_exists(self, name: str) -> bool:
+        """Whether any app has an instance of that name."""
+        row = self._db.execute("SELECT 1 FROM instance WHERE name = ?", (name,)).fetchone()
+        return row is not None
+
     def instance(self, app: str, name: str) -> Instance | None:
         row = self._db.execute(
             "SELECT * FROM instance WHERE name = ? AND app = ?", (name, app)
@@ -346,6 +370,36 @@ class Store:
             (app, queue),
         )
         return [r[0] for r in rows]
+
+    # idempotency keys
+
+    def stored_response(self, key: str, since: float) -> StoredResponse | None:
+        row = self._db.execute(
+            "SELECT * FROM idempotency WHERE key = ? AND created >= ?", (key, since)
+        ).fetchone()
+        if row is None:
+            return None
+        return StoredResponse(
+            row["fingerprint"], row["status"], json.loads(row["headers"]), row["body"]
+        )
+
+    def store_response(
+        self, key: str, response: StoredResponse, now: float, forget_before: float
+    ) -> None:
+        with self._transaction() as db:
+            db.execute("DELETE FROM idempotency WHERE created < ?", (forget_before,))
+            db.execute(
+                "INSERT OR REPLACE INTO idempotency"
+                " (key, fingerprint, status, headers, body, created) VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    key,
+                    response.fingerprint,
+                    response.status,
+                    json.dumps(response.headers),
+                    response.body,
+                    now,
+                ),
+            )
 
     # consumers
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
@@ -31,6 +31,7 @@ class Inputs:
     path: dict[str, str]
     body: dict[str, Any] = field(default_factory=dict)
     query: dict[str, Any] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 class RequestValidator:
@@ -55,7 +56,7 @@ class RequestValidator:
         op: Operation,
         path: dict[str, str],
         query: str,
-        content_type: str | None,
+        headers: Mapping[str, str],
         body: bytes,
     ) -> Inputs:
         errors: list[FieldError] = []
@@ -66,9 +67,23 @@ class RequestValidator:
                 errors.extend(self._errors(validator, value, self._schemas[key], "path", name))
 
         inputs = Inputs(path=path)
+        for param in op.params:
+            if param.location != "header" or param.name not in headers:
+                continue
+            key = (op.operation_id, "header", param.name)
+            value = headers[param.name]
+            if not value.isascii():
+                # aiohttp hands other bytes over as surrogates, which no schema takes.
+                errors.append(FieldError("header", param.name, "must be ASCII"))
+            elif self._params[key].is_valid(value):
+                inputs.headers[param.name] = value
+            else:
+                errors.extend(
+                    self._errors(self._params[key], value, param.schema, "header", param.name)
+                )
         origin: dict[str, str] = {}
         if op.body_schema is not None:
-            inputs.body = self._parse_body(op, content_type, body)
+            inputs.body = self._parse_body(op, headers.get("Content-Type"), body)
             origin = dict.fromkeys(inputs.body, "body")
 
         errors.extend(self._query(op, query, inputs, origin))
@@ -203,6 +218,9 @@ def _pattern_phrases(spec: Spec) -> dict[str, str]:
         schemas["Arguments"]["pattern"]: "must not contain control characters",
         schemas["ExchangeName"]["pattern"]: "may only hold letters, digits and '_.:@-'",
         schemas["RoutingKey"]["pattern"]: "must not contain spaces or control characters",
+        spec.document["components"]["parameters"]["IdempotencyKey"]["schema"]["pattern"]: (
+            "must be printable ASCII characters, without spaces"
+        ),
         schemas["ExtraConfig"]["propertyNames"]["pattern"]: (
             "keys must be lowercase Celery setting names (a-z, 0-9 and _)"
         ),
