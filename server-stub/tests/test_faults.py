@@ -153,4 +153,4 @@ def test_without_the_flag_the_header_is_ignored(branch: Branch):
         started = time.monotonic()
         response = httpx.get(f"{branch.url}/branches", headers=fault(settings), timeout=5)
         assert response.status_code == 200, f"{settings}: {response.text}"
-        assert time.monotonic() - started < 1.5
+        assert time.monotonic() - started < 2.5, "delay=3 was obeyed"

@@ -117,7 +117,8 @@ def test_a_stopped_neighbour_is_502(on_a: httpx.Client, pair: Pair):
     assert body["type"] == "urn:cyme:problem:bad-gateway"
     assert body["instance"] == f"/branches/{pair.b.id}"
     assert "Traceback" not in response.text
-    assert elapsed < 2.5, f"answered after {elapsed:.2f}s (peer timeout 2s)"
+    # The margin over the timeout is for slow machines, not for the branch.
+    assert elapsed < 4.0, f"answered after {elapsed:.2f}s (peer timeout 2s)"
     listing = on_a.get("/branches")
     assert listing.status_code == 200
     assert listing.json()[0] == pair.a.id
@@ -130,14 +131,14 @@ def test_id_form_peers_are_listed_without_asking(on_lonely: httpx.Client):
     ids = response.json()
     assert ids[0] == "lonely"
     assert sorted(ids[1:]) == ["ghost", "slow"]
-    assert time.monotonic() - started < 2.5
+    assert time.monotonic() - started < 4.0
 
 
 def test_an_unreachable_neighbour_is_502(on_lonely: httpx.Client):
     started = time.monotonic()
     body = assert_problem(on_lonely.get("/branches/ghost"), 502)
     assert body["type"] == "urn:cyme:problem:bad-gateway"
-    assert time.monotonic() - started < 1.5
+    assert time.monotonic() - started < 3.0
 
 
 def test_a_hanging_neighbour_is_504_within_the_timeout(on_lonely: httpx.Client):
@@ -146,7 +147,7 @@ def test_a_hanging_neighbour_is_504_within_the_timeout(on_lonely: httpx.Client):
     elapsed = time.monotonic() - started
     body = assert_problem(response, 504)
     assert body["type"] == "urn:cyme:problem:gateway-timeout"
-    assert 0.8 <= elapsed < 2.5, f"answered after {elapsed:.2f}s (peer timeout 1s)"
+    assert 0.8 <= elapsed < 4.0, f"answered after {elapsed:.2f}s (peer timeout 1s)"
     # The branch keeps serving, and its own description still works.
     assert on_lonely.get("/branches/lonely").json()["id"] == "lonely"
 
