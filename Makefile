@@ -20,6 +20,7 @@ BENCH_ARGS ?=
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed-server-stub
+INSTALLED_PY := $(VENV)/.installed-python-client
 PRISM := bench/node_modules/.bin/prism
 
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
@@ -49,7 +50,7 @@ if [ -n "$$missing" ]; then $(call apt-install,$$missing); fi
 endef
 
 # Later suites (python-client, ruby-client, tests/) join this list.
-TEST_SUITES := test-spec test-server
+TEST_SUITES := test-spec test-server check-generated test-python
 
 .PHONY: help
 help: ## Show this help
@@ -68,8 +69,12 @@ $(INSTALLED): server-stub/pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -e './server-stub[test,lint]'
 	touch $@
 
+$(INSTALLED_PY): python-client/pyproject.toml $(INSTALLED)
+	$(BIN)/pip install -e './python-client[test,lint]'
+	touch $@
+
 .PHONY: install
-install: $(INSTALLED) ## Install what is missing: Debian packages, .venv, server-stub[test,lint]
+install: $(INSTALLED) $(INSTALLED_PY) ## Install what is missing: Debian packages, .venv, server-stub[test,lint], python-client[test,lint]
 	@$(call apt-need,$(APT_TEST))
 
 .PHONY: serve
@@ -82,6 +87,10 @@ lint: install ## ruff check, ruff format --check, mypy --strict
 	$(BIN)/ruff check server-stub bench
 	$(BIN)/ruff format --check server-stub bench
 	cd server-stub && ../$(BIN)/mypy --strict src
+	$(BIN)/ruff check --config server-stub/pyproject.toml tools
+	$(BIN)/ruff format --check --config server-stub/pyproject.toml tools
+	cd python-client && ../$(BIN)/ruff check src tests && ../$(BIN)/ruff format --check src tests
+	cd python-client && ../$(BIN)/mypy --strict src tests
 
 .PHONY: test
 test: lint $(TEST_SUITES) ## Lint, then validate openapi.yaml and run every test suite
@@ -93,6 +102,21 @@ test-spec: install ## Validate openapi.yaml
 .PHONY: test-server
 test-server: install ## Run the branch's tests (server-stub/tests)
 	cd server-stub && ../$(BIN)/pytest
+
+.PHONY: test-python
+test-python: install ## Run the Python SDK's tests (python-client/tests) against a live branch
+	cd python-client && ../$(BIN)/pytest
+
+.PHONY: generate
+generate: install ## Regenerate python-client's models from openapi.yaml
+	$(BIN)/python tools/generate_models.py
+
+.PHONY: check-generated
+check-generated: install ## Fail when python-client's models are older than openapi.yaml
+	@tmp=$$(mktemp); trap 'rm -f $$tmp' EXIT; \
+	$(BIN)/python tools/generate_models.py $$tmp; \
+	diff -u python-client/src/cyme/types/_generated.py $$tmp \
+		|| { echo "python-client models are stale: run make generate"; exit 1; }
 
 $(PRISM): bench/package.json bench/package-lock.json
 	@$(call apt-need,$(APT_BENCH))

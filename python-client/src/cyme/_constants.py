@@ -1,0 +1,32 @@
+"""Every default of the SDK, in one place (the Ruby SDK uses the same values)."""
+
+from __future__ import annotations
+
+import httpx
+
+DEFAULT_BASE_URL = "http://localhost:8000"
+"""Used when neither `base_url=` nor the variable CYME_URL is given."""
+
+DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
+"""30 s to read an answer, 5 s to connect."""
+
+DEFAULT_MAX_RETRIES = 2
+"""Retries after the first attempt, so at most three requests per call."""
+
+INITIAL_RETRY_DELAY = 0.5
+"""Seconds before the first retry; doubled for each next one."""
+
+MAX_RETRY_DELAY = 8.0
+"""The backoff never waits longer than this (Retry-After may, up to MAX_RETRY_AFTER)."""
+
+MAX_RETRY_AFTER = 60.0
+"""A server's Retry-After is obeyed up to this many seconds."""
+
+RETRY_JITTER = 0.25
+"""Each backoff delay is shortened by a random part of up to this fraction."""
+
+RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+"""Statuses worth another attempt: the request may well succeed later."""
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+REQUEST_ID_HEADER = "X-Request-Id"

@@ -1,0 +1,142 @@
+"""The exceptions of the SDK; the Ruby SDK raises the same names.
+
+    APIError                        anything that went wrong talking to a branch
+    ├── APIConnectionError          no answer: refused, reset, dropped
+    │   └── APITimeoutError         no answer in time
+    └── APIStatusError              an answer with a 4xx or 5xx status
+        ├── BadRequestError             400
+        ├── AuthenticationError         401
+        ├── NotFoundError               404
+        ├── ConflictError               409
+        ├── UnprocessableEntityError    422
+        ├── RateLimitError              429
+        └── InternalServerError         500 and above
+
+Other statuses (405, 413, 415, ...) raise `APIStatusError` itself. Only
+`_client.BaseClient._make_status_error` turns a response into one of these.
+Messages name the method and URL, never headers, bodies or credentials.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConflictError",
+    "InternalServerError",
+    "NotFoundError",
+    "RateLimitError",
+    "UnprocessableEntityError",
+]
+
+
+def safe_url(url: httpx.URL) -> str:
+    """The URL without user info or query string, which may hold secrets."""
+    return str(url.copy_with(username=None, password=None, query=None))
+
+
+class APIError(Exception):
+    """Base of every error raised by the SDK."""
+
+    method: str
+    url: str
+
+    def __init__(self, message: str, *, request: httpx.Request) -> None:
+        super().__init__(message)
+        self.message = message
+        self.method = request.method
+        self.url = safe_url(request.url)
+
+
+class APIConnectionError(APIError):
+    """The branch could not be reached, or closed the connection without answering."""
+
+    def __init__(self, *, request: httpx.Request, message: str | None = None) -> None:
+        text = message or "Connection error"
+        super().__init__(f"{text}: {request.method} {safe_url(request.url)}", request=request)
+
+
+class APITimeoutError(APIConnectionError):
+    """The branch did not answer within the timeout."""
+
+    def __init__(self, *, request: httpx.Request) -> None:
+        super().__init__(request=request, message="Request timed out")
+
+
+class APIStatusError(APIError):
+    """The branch answered with an error status; `body` is its problem document."""
+
+    status_code: int
+    body: dict[str, Any] | None
+    request_id: str | None
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        response: httpx.Response,
+        body: dict[str, Any] | None,
+    ) -> None:
+        super().__init__(message, request=response.request)
+        self.response = response
+        self.status_code = response.status_code
+        self.body = body
+        self.request_id = response.headers.get("x-request-id")
+
+    @property
+    def problem_type(self) -> str | None:
+        """The problem's `type`, such as `urn:cyme:problem:not-found`."""
+        value = (self.body or {}).get("type")
+        return value if isinstance(value, str) else None
+
+    @property
+    def errors(self) -> list[dict[str, Any]]:
+        """For a 422, every invalid field (`location`, `field`, `message`)."""
+        value = (self.body or {}).get("errors")
+        return value if isinstance(value, list) else []
+
+
+class BadRequestError(APIStatusError):
+    """400: the request could not be parsed, or asked a GET not to wait."""
+
+
+class AuthenticationError(APIStatusError):
+    """401: the branch wants a token (`token=` or CYME_TOKEN) it did not get."""
+
+
+class NotFoundError(APIStatusError):
+    """404: no such app, instance, queue, consumer, branch or route."""
+
+
+class ConflictError(APIStatusError):
+    """409: the instance name is taken, or the private queue cannot be cancelled."""
+
+
+class UnprocessableEntityError(APIStatusError):
+    """422: a field is invalid; `errors` lists every one."""
+
+
+class RateLimitError(APIStatusError):
+    """429: too many requests."""
+
+
+class InternalServerError(APIStatusError):
+    """500 and above: the branch, or a neighbour, failed."""
+
+
+STATUS_ERRORS: dict[int, type[APIStatusError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    404: NotFoundError,
+    409: ConflictError,
+    422: UnprocessableEntityError,
+    429: RateLimitError,
+}

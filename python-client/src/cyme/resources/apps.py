@@ -1,0 +1,96 @@
+"""Apps: `client.apps` (`client.add(...)` and friends delegate here), and the `App` model."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from .. import types
+from .._operation import Flow, Operation, RequestOptions, body, names
+from ._base import Bound, Resource
+from .instances import Instances
+from .queues import Queues
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+    from .._client import BaseClient
+
+
+class App(types.App, Bound):
+    """An app, with its instances and queues: `app.instances.add()`."""
+
+    @classmethod
+    def bind(cls, client: BaseClient, data: Any) -> App:
+        app = cls.model_validate(data)
+        app._client = client
+        return app
+
+    def __repr__(self) -> str:
+        # Only the URL: the broker may carry a user name worth keeping private.
+        return f"<App: {self.client.url_for(self.name)!r}>"
+
+    @property
+    def instances(self) -> Instances:
+        return Instances(self.client, self.name)
+
+    @property
+    def queues(self) -> Queues:
+        return Queues(self.client, self.name)
+
+    def delete(self, **options: Unpack[RequestOptions]) -> App:
+        """Delete this app with all its instances and queues (`deleteApp`)."""
+        return Apps(self.client).delete(self.name, **options)
+
+
+class Apps(Resource):
+    """The apps of a branch."""
+
+    def _bind(self, data: Any) -> App:
+        return App.bind(self._client, data)
+
+    def add(
+        self,
+        name: str,
+        broker: str | None = None,
+        arguments: str | None = None,
+        extra_config: Mapping[str, Any] | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> App:
+        """Create the app, or update the fields given (`putApp`; `postApp` is the same).
+
+        >>> app = cyme.add("pycon", broker="amqp://", arguments="--workdir=/opt/play/proj")
+        """
+        json = body(broker=broker, arguments=arguments, extra_config=extra_config)
+        op = Operation("putApp", "PUT", (name,), self._bind, json=json or {}, options=options)
+        return self._client._call(op)
+
+    def get(self, name: str, **options: Unpack[RequestOptions]) -> App:
+        """The app `name` (`getApp`)."""
+        return self._client._call(self._get(name, options))
+
+    def all_names(self, **options: Unpack[RequestOptions]) -> list[str]:
+        """The names of the apps (`listApps`)."""
+        return self._client._call(self._list(options))
+
+    def all(self, **options: Unpack[RequestOptions]) -> list[App]:
+        """Every app, fetched one by one (`listApps`, then `getApp` for each)."""
+        return self._client._call(self._all(options))
+
+    def delete(self, name: str, **options: Unpack[RequestOptions]) -> App:
+        """Delete the app with all its instances and queues (`deleteApp`)."""
+        op = Operation("deleteApp", "DELETE", (name,), self._bind, options=options)
+        return self._client._call(op)
+
+    def _get(self, name: str, options: RequestOptions) -> Operation[App]:
+        return Operation("getApp", "GET", (name,), self._bind, options=options)
+
+    def _list(self, options: RequestOptions) -> Operation[list[str]]:
+        return Operation("listApps", "GET", (), names, options=options)
+
+    def _all(self, options: RequestOptions) -> Flow[list[App]]:
+        found: list[str] = yield self._list(options)
+        apps = []
+        for name in found:
+            apps.append((yield self._get(name, options)))
+        return apps

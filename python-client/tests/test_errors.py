@@ -1,0 +1,131 @@
+"""Every error class, each raised by a real answer of the branch where it can give one."""
+
+from __future__ import annotations
+
+import logging
+
+import httpx
+import pytest
+from conftest import TOKEN, Api, LiveBranch, free_port, unique
+
+import cyme
+from cyme import (
+    APIConnectionError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    ConflictError,
+    InternalServerError,
+    NotFoundError,
+    RateLimitError,
+    UnprocessableEntityError,
+)
+
+
+def fault(value: str) -> dict[str, str]:
+    # A fault is counted per id; a unique id keeps tests apart.
+    return {"Cyme-Fault": f"{value}; id={unique('fault')}"}
+
+
+def test_not_found(api: Api) -> None:
+    with pytest.raises(NotFoundError) as caught:
+        api.run(api.client.get(unique("missing")))
+    error = caught.value
+    assert error.status_code == 404
+    assert error.problem_type == "urn:cyme:problem:not-found"
+    assert error.body is not None
+    assert error.body["status"] == 404
+    assert error.request_id
+    assert error.method == "GET"
+    assert error.url.startswith(api.client.base_url)
+
+
+def test_conflict_and_unprocessable(api: Api) -> None:
+    run = api.run
+    app = run(api.client.add(unique("app")))
+    instance = run(app.instances.add())
+    with pytest.raises(ConflictError):
+        run(app.instances.add(instance.name))
+    with pytest.raises(ConflictError):
+        run(instance.consumers.delete(f"dq.{instance.name}"))
+    with pytest.raises(UnprocessableEntityError) as caught:
+        run(instance.autoscale(min=11, max=10))
+    assert caught.value.errors[0]["field"] == "min"
+    run(app.delete())
+
+
+def test_bad_request(client: cyme.Client) -> None:
+    with pytest.raises(BadRequestError):
+        client.ping(extra_headers=fault("status=400"))
+
+
+@pytest.mark.parametrize(
+    ("status", "cls"),
+    [(429, RateLimitError), (500, InternalServerError), (503, InternalServerError),
+     (405, APIStatusError), (418, APIStatusError)],
+)  # fmt: skip
+def test_status_classes(client: cyme.Client, status: int, cls: type[APIStatusError]) -> None:
+    with pytest.raises(cls) as caught:
+        client.with_options(max_retries=0).ping(extra_headers=fault(f"status={status}"))
+    assert type(caught.value) is cls
+    assert caught.value.status_code == status
+
+
+def test_authentication(token_branch: LiveBranch) -> None:
+    with cyme.Client(token_branch.url) as anonymous, pytest.raises(AuthenticationError):
+        anonymous.all_names()
+    with cyme.Client(token_branch.url, token=TOKEN) as client:
+        assert client.branches == [token_branch.id]
+        assert client.ping() == "pong"
+    with cyme.Client(token_branch.url, token="wrong") as wrong:
+        with pytest.raises(AuthenticationError) as caught:
+            wrong.all_names()
+        assert "wrong" not in str(caught.value)
+        assert "wrong" not in repr(wrong)
+
+
+def test_token_from_environment(token_branch: LiveBranch, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CYME_TOKEN", TOKEN)
+    monkeypatch.setenv("CYME_URL", token_branch.url)
+    with cyme.Client() as client:
+        assert client.base_url == token_branch.url
+        assert client.all_names() == []
+
+
+def test_connection_error(api: Api) -> None:
+    client = type(api.client)(f"http://127.0.0.1:{free_port()}", max_retries=0)
+    with pytest.raises(APIConnectionError) as caught:
+        api.run(client.ping())
+    assert not isinstance(caught.value, APITimeoutError)
+    assert caught.value.method == "GET"
+
+
+def test_timeout(api: Api) -> None:
+    with pytest.raises(APITimeoutError):
+        api.run(api.client.ping(timeout=0.5, max_retries=0, extra_headers=fault("delay=2")))
+
+
+def test_secrets_stay_out_of_logs_and_errors(
+    branch: LiveBranch, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="cyme")
+    with cyme.Client(branch.url, token="tok-abc123") as client:
+        app = client.add(unique("app"), broker="amqp://guest:pa55word@localhost//")
+        with pytest.raises(UnprocessableEntityError) as caught:
+            client.add(app.name, broker="not a url pa55word")
+        client.ping(extra_headers=fault("status=503; retry-after=0"))
+        app.delete()
+    text = caplog.text + str(caught.value) + repr(caught.value) + repr(app) + repr(client)
+    assert "pa55word" not in text
+    assert "tok-abc123" not in text
+    assert f"PUT {branch.url}/{app.name} -> 201" in caplog.text
+    assert "retry 1 of GET" in caplog.text
+
+
+def test_error_url_has_no_credentials() -> None:
+    request = httpx.Request("GET", "http://user:pw@localhost:1/x?secret=1")
+    error = APIConnectionError(request=request)
+    assert "pw" not in str(error)
+    assert "secret" not in str(error)
+    assert error.url == "http://localhost:1/x"

@@ -1,0 +1,146 @@
+"""Every operation of the API, through `Client` and `AsyncClient` alike."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import pytest
+import yaml
+from conftest import Api, LiveBranch, unique
+
+import cyme
+from cyme import App, Consumer, Instance, NotFoundError, Queue, Scheduled, Stats
+
+
+def test_branch_operations(api: Api, branch: LiveBranch) -> None:
+    c, run = api.client, api.run
+    assert run(c.branches) == [branch.id]
+    described = run(c.get_branch(branch.id))
+    assert isinstance(described, cyme.Branch)
+    assert described.id == branch.id
+    assert described.port == branch.port
+    assert run(c.ping()) == "pong"
+    spec = yaml.safe_load(run(c.spec()))
+    assert spec["info"]["title"] == "Cyme branch API"
+    assert "<html" in run(c.docs()).lower()
+
+
+def test_apps(api: Api) -> None:
+    c, run = api.client, api.run
+    name = unique("app")
+    app = run(c.add(name, broker="redis://:hunter2@localhost:6379/0", extra_config={"a_b": 1}))
+    assert isinstance(app, App)
+    assert app.broker == "redis://:**@localhost:6379/0"
+    assert app.extra_config == {"a_b": 1}
+    assert "hunter2" not in repr(app)
+    # Fields left out keep their value.
+    updated = run(c.apps.add(name, arguments="-l info"))
+    assert (updated.arguments, updated.extra_config) == ("-l info", {"a_b": 1})
+    assert run(c.get(name)) == updated
+    assert name in run(c.all_names())
+    assert name in [a.name for a in run(c.all())]
+    assert name in run(c.apps.all_names())
+    deleted = run(c.delete(name))
+    assert deleted.name == name
+    with pytest.raises(NotFoundError):
+        run(c.apps.get(name))
+
+
+def test_instances(api: Api) -> None:
+    c, run = api.client, api.run
+    app = run(c.add(unique("app")))
+    named = run(app.instances.add(unique("w"), pool="threads", arguments="-l info"))
+    assert isinstance(named, Instance)
+    assert (named.pool, named.arguments, named.app) == ("threads", "-l info", app.name)
+    generated = run(app.instances.add())
+    assert sorted(run(app.instances.all_names())) == sorted([named.name, generated.name])
+    assert {i.name for i in run(app.instances.all())} == {named.name, generated.name}
+    got = run(app.instances.get(named.name))
+    assert got == named
+    stats = run(got.stats())
+    assert isinstance(stats, Stats)
+    assert len(stats["pool"]["processes"]) == 1
+    assert run(got.autoscale()) == {"max": 1, "min": 1}
+    assert run(got.autoscale(max=3)) == {"max": 3, "min": 1}
+    assert run(got.autoscale(min=2)) == {"max": 3, "min": 2}
+    assert run(app.instances.delete(generated.name)).name == generated.name
+    assert run(named.delete()).name == named.name
+    assert run(app.instances.all_names()) == []
+    run(app.delete())
+
+
+def test_queues_and_consumers(api: Api) -> None:
+    c, run = api.client, api.run
+    app = run(c.add(unique("app")))
+    queue = run(app.queues.add("tasks", exchange_type="topic", options={"durable": True}))
+    assert isinstance(queue, Queue)
+    assert (queue.exchange, queue.routing_key, queue.exchange_type) == ("tasks", "tasks", "topic")
+    assert run(app.queues.get("tasks")) == queue
+    assert run(app.queues.all_names()) == ["tasks"]
+    assert run(app.queues.all()) == [queue]
+
+    instance = run(app.instances.add())
+    consumer = run(instance.consumers.add("tasks"))
+    assert isinstance(consumer, Consumer)
+    assert consumer["exchange"]["type"] == "topic"
+    consumed = {c.name for c in run(instance.consumers.all())}
+    assert consumed == {"tasks", f"dq.{instance.name}"}
+    assert run(instance.consumers.delete("tasks")).name == "tasks"
+    assert run(app.queues.delete("tasks")).name == "tasks"
+    assert run(app.queues.all_names()) == []
+    run(app.delete())
+
+
+def wait_for(check: Callable[[], bool], timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "the scheduled change was not applied"
+        time.sleep(0.05)
+
+
+def test_nowait(api: Api) -> None:
+    c, run = api.client, api.run
+    app = run(c.add(unique("app")))
+    name = unique("w")
+    scheduled = run(app.instances.add(name, nowait=True))
+    assert isinstance(scheduled, Scheduled)
+    assert (scheduled.operation, scheduled.target) == (
+        "createNamedInstance",
+        f"/{app.name}/instances/{name}",
+    )
+    wait_for(lambda: name in run(app.instances.all_names()))
+    instance = run(app.instances.get(name))
+    assert isinstance(run(instance.autoscale(min=2, max=5, nowait=True)), Scheduled)
+    wait_for(lambda: run(instance.autoscale()) == {"min": 2, "max": 5})
+    assert isinstance(run(app.queues.add("q", nowait=True)), Scheduled)
+    wait_for(lambda: run(app.queues.all_names()) == ["q"])
+    assert isinstance(run(instance.consumers.add("q", nowait=True)), Scheduled)
+    wait_for(lambda: "q" in {c.name for c in run(instance.consumers.all())})
+    assert isinstance(run(instance.consumers.delete("q", nowait=True)), Scheduled)
+    wait_for(lambda: "q" not in {c.name for c in run(instance.consumers.all())})
+    assert isinstance(run(app.queues.delete("q", nowait=True)), Scheduled)
+    wait_for(lambda: run(app.queues.all_names()) == [])
+    assert isinstance(run(app.instances.delete(name, nowait=True)), Scheduled)
+    wait_for(lambda: run(app.instances.all_names()) == [])
+    run(app.delete())
+
+
+def test_names_are_escaped(api: Api) -> None:
+    c, run = api.client, api.run
+    app = run(c.add(unique("a@b:c.d")))
+    assert run(c.get(app.name)).name == app.name
+    # A name that is not one cannot reach another route.
+    with pytest.raises(cyme.APIStatusError) as caught:
+        run(c.get("x/../ping"))
+    assert caught.value.status_code in (404, 422)
+    run(app.delete())
+
+
+def test_with_options_shares_the_connection(client: cyme.Client) -> None:
+    quick = client.with_options(timeout=3.0, max_retries=0)
+    assert quick.max_retries == 0
+    assert quick.timeout.read == 3.0
+    assert quick._http is client._http
+    assert quick.ping() == "pong"
+    assert client.max_retries == cyme.DEFAULT_MAX_RETRIES

@@ -1,0 +1,112 @@
+"""The package itself: its public names, its operation table, its generated models."""
+
+from __future__ import annotations
+
+import importlib.util
+import inspect
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import REPO
+
+import cyme
+from cyme import Autoscale, Stats
+from cyme._client import escape_segment, normalize_base_url
+
+HTTP_METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
+
+
+def test_all_is_complete() -> None:
+    public = {name for name in vars(cyme) if not name.startswith("_")}
+    submodules = {"resources"}  # imported as a side effect of the package
+    assert public - submodules - set(cyme.__all__) == set()
+    for name in cyme.__all__:
+        assert hasattr(cyme, name), name
+    assert len(cyme.__all__) == len(set(cyme.__all__))
+
+
+def test_import_needs_no_server_package() -> None:
+    code = "import sys, cyme; assert not any(m.startswith('cyme_branch') for m in sys.modules)"
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_every_operation_has_a_method() -> None:
+    spec = yaml.safe_load((REPO / "openapi.yaml").read_text())
+    ids = {
+        op["operationId"]
+        for item in spec["paths"].values()
+        for method, op in item.items()
+        if method in HTTP_METHODS
+    }
+    assert len(ids) == 28
+    assert ids - set(cyme.OPERATIONS) == set()
+    for operation_id, target in cyme.OPERATIONS.items():
+        assert operation_id in ids, f"{operation_id} is not in openapi.yaml"
+        owner, attribute = target.split(".")
+        member = inspect.getattr_static(getattr(cyme, owner), attribute)
+        assert callable(member) or isinstance(member, property), target
+    for cls in (cyme.Client, cyme.AsyncClient):
+        assert isinstance(inspect.getattr_static(cls, "branches"), property)
+
+
+def test_generated_models_are_up_to_date() -> None:
+    path = REPO / "tools" / "generate_models.py"
+    spec = importlib.util.spec_from_file_location("generate_models", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    generated = Path(cyme.types.__file__).parent / "_generated.py"
+    assert module.generate() == generated.read_text()
+
+
+def test_models_index_and_compare_like_dicts() -> None:
+    scale = Autoscale(max=10, min=4)
+    assert scale == {"max": 10, "min": 4}
+    assert scale != {"max": 10, "min": 5}
+    assert scale["min"] == 4
+    assert scale.min == 4
+    stats = Stats.model_validate(
+        {"pid": 1, "pool": {"processes": [2, 3], "max-concurrency": 2}, "odd": {"k": 1}}
+    )
+    assert stats["pool"]["processes"] == [2, 3]
+    assert stats["odd"]["k"] == 1  # a key the schema does not name is kept
+    assert "odd" in stats
+    assert stats.get("nope", 7) == 7
+    with pytest.raises(KeyError):
+        stats["nope"]
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("http://:8000", "http://localhost:8000"),
+        ("http://:8000/", "http://localhost:8000"),
+        (":8001", "http://localhost:8001"),
+        ("https://branch.example/cyme/", "https://branch.example/cyme"),
+    ],
+)
+def test_base_urls(given: str, expected: str) -> None:
+    assert normalize_base_url(given) == expected
+
+
+def test_default_base_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert cyme.Client().base_url == "http://localhost:8000"
+    monkeypatch.setenv("CYME_URL", "http://:9000")
+    assert cyme.Client().base_url == "http://localhost:9000"
+
+
+def test_segments_are_escaped() -> None:
+    assert escape_segment("a b/c?d#e") == "a%20b%2Fc%3Fd%23e"
+    assert escape_segment("..") == "%2E%2E"
+    assert escape_segment("w1@host:1") == "w1@host:1"
+
+
+def test_constants() -> None:
+    assert cyme.DEFAULT_TIMEOUT.read == 30.0
+    assert cyme.DEFAULT_TIMEOUT.connect == 5.0
+    assert cyme.DEFAULT_MAX_RETRIES == 2
+    assert {408, 429, 500, 502, 503, 504} == cyme.RETRY_STATUSES
