@@ -29,6 +29,7 @@ APT_UPDATED := /tmp/.cyme-apt-updated
 # Debian packages as command:package, installed only when the command is missing.
 APT_TEST := curl:curl chromium:chromium
 APT_BENCH := curl:curl wrk:wrk node:nodejs npm:npm
+APT_RUBY := ruby:ruby rubocop:rubocop rake:rake
 
 # $(call apt-install,PACKAGES): apt-get install, with one `apt-get update` first
 # (repeated only when the last one made here is more than an hour old).
@@ -50,7 +51,7 @@ if [ -n "$$missing" ]; then $(call apt-install,$$missing); fi
 endef
 
 # Later suites (python-client, ruby-client, tests/) join this list.
-TEST_SUITES := test-spec test-server check-generated test-python
+TEST_SUITES := test-spec test-server check-generated test-python check-generated-ruby test-ruby
 
 .PHONY: help
 help: ## Show this help
@@ -76,6 +77,8 @@ $(INSTALLED_PY): python-client/pyproject.toml $(INSTALLED)
 .PHONY: install
 install: $(INSTALLED) $(INSTALLED_PY) ## Install what is missing: Debian packages, .venv, server-stub[test,lint], python-client[test,lint]
 	@$(call apt-need,$(APT_TEST))
+	@$(call apt-need,$(APT_RUBY))
+	@ruby -e 'require "minitest"; require "webmock"' 2>/dev/null || { $(call apt-install,ruby-minitest ruby-webmock); }
 
 .PHONY: serve
 serve: install ## Start a branch on HOST:PORT (127.0.0.1:8000) with its state in DIR (instances/)
@@ -87,6 +90,7 @@ lint: install ## ruff check, ruff format --check, mypy --strict
 	$(BIN)/ruff check server-stub bench
 	$(BIN)/ruff format --check server-stub bench
 	cd server-stub && ../$(BIN)/mypy --strict src
+	cd ruby-client && rake lint typecheck
 	$(BIN)/ruff check --config server-stub/pyproject.toml tools
 	$(BIN)/ruff format --check --config server-stub/pyproject.toml tools
 	cd python-client && ../$(BIN)/ruff check src tests && ../$(BIN)/ruff format --check src tests
@@ -117,6 +121,20 @@ check-generated: install ## Fail when python-client's models are older than open
 	$(BIN)/python tools/generate_models.py $$tmp; \
 	diff -u python-client/src/cyme/types/_generated.py $$tmp \
 		|| { echo "python-client models are stale: run make generate"; exit 1; }
+
+generate: generate-ruby
+
+.PHONY: generate-ruby
+generate-ruby: ## Regenerate ruby-client's models (lib/cyme/models/generated.rb, sig/) from openapi.yaml
+	ruby-client/bin/generate-models
+
+.PHONY: check-generated-ruby
+check-generated-ruby: install ## Fail when ruby-client's models are not what openapi.yaml generates
+	ruby-client/bin/generate-models --check
+
+.PHONY: test-ruby
+test-ruby: install ## Run the Ruby SDK's tests (ruby-client/test) against live branches, and check its gem installs
+	cd ruby-client && rake test package
 
 $(PRISM): bench/package.json bench/package-lock.json
 	@$(call apt-need,$(APT_BENCH))

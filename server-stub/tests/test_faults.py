@@ -154,3 +154,22 @@ def test_without_the_flag_the_header_is_ignored(branch: Branch):
         response = httpx.get(f"{branch.url}/branches", headers=fault(settings), timeout=5)
         assert response.status_code == 200, f"{settings}: {response.text}"
         assert time.monotonic() - started < 2.5, "delay=3 was obeyed"
+
+
+def test_after_fails_once_the_work_is_done(faulty: LiveBranch):
+    """`after`: the request is handled, then its answer lost; a key makes the retry safe."""
+    with httpx.Client(base_url=faulty.url, timeout=5) as http:
+        app = unique("app")
+        assert http.put(f"/{app}").status_code == 201
+        lost = {"Cyme-Fault": f"status=503; after; id={unique('f')}"}
+        assert http.post(f"/{app}/instances", headers=lost).status_code == 503
+        assert len(http.get(f"/{app}/instances").json()) == 1, "the work was done"
+        keyed = {"Cyme-Fault": f"drop; after; id={unique('f')}", "Idempotency-Key": unique("k")}
+        with pytest.raises(httpx.TransportError):
+            http.post(f"/{app}/instances", headers=keyed)
+        retried = http.post(f"/{app}/instances", headers=keyed)
+        assert retried.status_code == 201
+        assert retried.headers["Idempotent-Replayed"] == "true"
+        assert len(http.get(f"/{app}/instances").json()) == 2
+        bad = {"Cyme-Fault": "after; delay=0.1"}
+        assert http.get("/", headers=bad).status_code == 400

@@ -194,8 +194,7 @@ async def _serve(
     op = route.operations.get(method) if route is not None else None
     if op is None or not op.public:
         branch.auth.check(request.headers.get("Authorization"))
-    if branch.faults is not None:
-        await _inject(branch, request)
+    fault = await _inject(branch, request) if branch.faults is not None else None
     if route is None:
         raise NotFound(f"No route for {path}.")
     if op is None:
@@ -224,17 +223,29 @@ async def _serve(
 
     key = inputs.headers.get("Idempotency-Key")
     if key is not None and method == "POST":
-        return await replay_or_run(branch, key, _fingerprint(op.operation_id, inputs), run)
-    return await run()
+        response = await replay_or_run(branch, key, _fingerprint(op.operation_id, inputs), run)
+    else:
+        response = await run()
+    if fault is not None:
+        _fail(fault)  # an `after` fault: the work is done, the answer is lost
+    return response
 
 
-async def _inject(branch: Branch, request: web.BaseRequest) -> None:
+async def _inject(branch: Branch, request: web.BaseRequest) -> faults.Fault | None:
+    """Serve the fault a request asked for; return it when it comes after handling."""
     assert branch.faults is not None
     fault = branch.faults.take(request.headers.get(faults.HEADER))
     if fault is None:
-        return
+        return None
     if fault.delay:
         await asyncio.sleep(fault.delay)
+    if fault.after:
+        return fault
+    _fail(fault)
+    return None
+
+
+def _fail(fault: faults.Fault) -> None:
     if fault.drop:
         raise _Dropped
     if fault.status is not None:

@@ -24,6 +24,9 @@ class Fault:
     retry_after: float | None = None
     delay: float = 0.0
     drop: bool = False
+    # Fail after the request was handled, its work done: the answer is lost
+    # on the way, which is what a retry with an Idempotency-Key is for.
+    after: bool = False
 
 
 def parse(value: str) -> Fault:
@@ -34,7 +37,7 @@ def parse(value: str) -> Fault:
         key = key.strip().lower()
         if key:
             settings[key] = setting.strip()
-    unknown = set(settings) - {"id", "times", "status", "retry-after", "delay", "drop"}
+    unknown = set(settings) - {"id", "times", "status", "retry-after", "delay", "drop", "after"}
     if unknown:
         raise MalformedRequest(f"{HEADER}: unknown setting {sorted(unknown)[0]!r}.")
     status = _number(settings, "status", 400, 599, integer=True)
@@ -48,9 +51,12 @@ def parse(value: str) -> Fault:
         retry_after=retry_after,
         delay=_number(settings, "delay", 0, MAX_DELAY) or 0.0,
         drop="drop" in settings,
+        after="after" in settings,
     )
     if fault.status is None and not fault.drop and not fault.delay:
         raise MalformedRequest(f"{HEADER}: give status=, delay= or drop.")
+    if fault.after and fault.status is None and not fault.drop:
+        raise MalformedRequest(f"{HEADER}: after goes with status= or drop.")
     return fault
 
 

@@ -1,0 +1,144 @@
+# frozen_string_literal: true
+
+module Cyme
+  # The errors raised by the SDK, named as in the Python SDK:
+  #
+  #   Error                          anything raised by this gem
+  #   └── APIError                   a request to the branch failed
+  #       ├── APIConnectionError     no response: refused, reset, DNS, TLS...
+  #       │   └── APITimeoutError    no response in time
+  #       └── APIStatusError         a 4xx or 5xx response (other statuses)
+  #           ├── BadRequestError            400
+  #           ├── AuthenticationError        401
+  #           ├── NotFoundError              404
+  #           ├── ConflictError              409
+  #           ├── UnprocessableEntityError   422
+  #           ├── RateLimitError             429
+  #           └── InternalServerError        500 and above
+  #
+  # Messages and attributes name the request by method and URL; they never
+  # carry the token, which only ever travels in the Authorization header.
+  class Error < StandardError; end
+
+  # A request to the branch failed.
+  class APIError < Error
+    # @return [String] the request's method, such as "GET"
+    attr_reader :request_method
+    # @return [String] the request's URL (without credentials)
+    attr_reader :request_url
+
+    # @param message [String]
+    # @param request_method [String]
+    # @param request_url [String]
+    def initialize(message, request_method:, request_url:)
+      super(message)
+      @request_method = request_method
+      @request_url = request_url
+    end
+  end
+
+  # The branch could not be reached, or the connection broke before a response.
+  class APIConnectionError < APIError
+    # @param request_method [String]
+    # @param request_url [String]
+    # @param message [String, nil]
+    def initialize(request_method:, request_url:, message: nil)
+      super(message || "Connection error: #{request_method} #{request_url}",
+            request_method:, request_url:)
+    end
+  end
+
+  # The branch did not answer within the client's timeout.
+  class APITimeoutError < APIConnectionError
+    # @param request_method [String]
+    # @param request_url [String]
+    # @param message [String, nil]
+    def initialize(request_method:, request_url:, message: nil)
+      super(message: message || "Request timed out: #{request_method} #{request_url}",
+            request_method:, request_url:)
+    end
+  end
+
+  # The branch answered with an error status (4xx or 5xx).
+  class APIStatusError < APIError
+    # @return [Integer] the HTTP status
+    attr_reader :status
+    # @return [Cyme::Models::Problem, nil] the problem document, when the body was one
+    attr_reader :problem
+    # @return [String, nil] the response's X-Request-Id, to find it in the branch's log
+    attr_reader :request_id
+    # @return [Hash{String => String}] the response's headers, lowercase names
+    attr_reader :headers
+    # @return [Object] the parsed body (a Hash for JSON, else a String)
+    attr_reader :body
+
+    # Errors by status; other 4xx are APIStatusError, 5xx InternalServerError.
+    # Filled in below, once the subclasses exist.
+    STATUS_ERRORS = {} # rubocop:disable Style/MutableConstant -- frozen below
+
+    # The one place where a response status becomes an exception.
+    #
+    # @param status [Integer]
+    # @param headers [Hash{String => String}]
+    # @param body [Object]
+    # @param request_method [String]
+    # @param request_url [String]
+    # @return [APIStatusError]
+    def self.from_response(status:, headers:, body:, request_method:, request_url:)
+      klass = STATUS_ERRORS.fetch(status) { status >= 500 ? InternalServerError : APIStatusError }
+      klass.new(status:, headers:, body:,
+                request_method:, request_url:)
+    end
+
+    # @param status [Integer]
+    # @param headers [Hash{String => String}]
+    # @param body [Object]
+    # @param request_method [String]
+    # @param request_url [String]
+    def initialize(status:, headers:, body:, request_method:, request_url:)
+      @status = status
+      @request_method = request_method
+      @request_url = request_url
+      @headers = headers
+      @body = body
+      @request_id = headers["x-request-id"]
+      @problem = body.is_a?(Hash) && body.key?("status") ? Models::Problem.from_h(body) : nil
+      super(build_message, request_method:, request_url:)
+    end
+
+    private
+
+    def build_message
+      title = problem&.title || "HTTP error"
+      detail = problem&.detail
+      text = "#{status} #{title}#{": #{detail}" if detail}"
+      text += " (#{request_method} #{request_url}"
+      text += ", request id #{request_id}" if request_id
+      "#{text})"
+    end
+  end
+
+  # 400: the request could not be parsed.
+  class BadRequestError < APIStatusError; end
+  # 401: the branch needs a token, and this one is missing or wrong.
+  class AuthenticationError < APIStatusError; end
+  # 404: no such app, instance, queue, consumer, branch or route.
+  class NotFoundError < APIStatusError; end
+  # 409: the request conflicts with the branch's state (a taken name...).
+  class ConflictError < APIStatusError; end
+  # 422: a field is invalid; `problem.errors` lists each.
+  class UnprocessableEntityError < APIStatusError; end
+  # 429: too many requests; retried by default.
+  class RateLimitError < APIStatusError; end
+  # 500 and above: the branch, or a neighbour, failed.
+  class InternalServerError < APIStatusError; end
+
+  APIStatusError::STATUS_ERRORS.merge!(
+    400 => BadRequestError,
+    401 => AuthenticationError,
+    404 => NotFoundError,
+    409 => ConflictError,
+    422 => UnprocessableEntityError,
+    429 => RateLimitError
+  ).freeze
+end

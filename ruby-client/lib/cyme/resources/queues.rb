@@ -1,0 +1,50 @@
+# frozen_string_literal: true
+
+module Cyme
+  module Resources
+    # The queue declarations of an app: `app.queues`.
+    class Queues < Base
+      # @param client [Cyme::Client]
+      # @param app [String] the app's name
+      def initialize(client, app)
+        super(client)
+        @app = app
+      end
+
+      # Declares the queue, or updates the fields given (PUT).
+      #
+      # @param name [String]
+      # @param exchange [String, nil] defaults to the queue's name
+      # @param exchange_type [String, nil] "direct" (default), "topic", "fanout" or "headers"
+      # @param routing_key [String, nil] defaults to the queue's name
+      # @param options [Hash, nil] kombu options (queue_arguments, durable...)
+      # @param nowait [Boolean]
+      # @return [Cyme::Models::Queue, Cyme::Models::Scheduled]
+      # @example
+      #   app.queues.add("celery", exchange: "celery", routing_key: "celery", exchange_type: "direct")
+      def add(name, exchange: nil, exchange_type: nil, routing_key: nil, options: nil, nowait: false)
+        body = fields(exchange:, exchange_type:, routing_key:, options:)
+        change("PUT", path(@app, "queues", name), body:, nowait:) { |data| Models::Queue.from_h(data) }
+      end
+
+      # @param name [String]
+      # @return [Cyme::Models::Queue]
+      def get(name) = Models::Queue.from_h(fetch(path(@app, "queues", name)))
+
+      # @return [Array<Cyme::Models::Queue>]
+      def all = all_names.map { |name| get(name) }
+
+      # @return [Array<String>]
+      def all_names = transport.request("GET", path(@app, "queues")).body
+
+      # Deletes the declaration; instances stop consuming from the queue.
+      #
+      # @param name [String]
+      # @param nowait [Boolean]
+      # @return [Cyme::Models::Queue, Cyme::Models::Scheduled] the queue that was deleted
+      def delete(name, nowait: false)
+        change("DELETE", path(@app, "queues", name), nowait:) { |data| Models::Queue.from_h(data) }
+      end
+    end
+  end
+end

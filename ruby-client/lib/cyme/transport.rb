@@ -1,0 +1,272 @@
+# frozen_string_literal: true
+
+require "json"
+require "logger"
+require "net/http"
+require "securerandom"
+require "time"
+require "uri"
+
+module Cyme
+  # The HTTP side of a client: one kept-alive Net::HTTP connection to the
+  # branch, shared by every thread behind a mutex, and the retry loop around
+  # it. Resources never see Net::HTTP; they call #request.
+  class Transport
+    # What #request returns: the status, the headers (lowercase names) and
+    # the body, parsed when it is JSON.
+    Response = Struct.new(:status, :headers, :body, keyword_init: true)
+    # One call of #request: what every attempt sends again.
+    Call = Struct.new(:http_method, :path, :url, :query, :body, :headers, :idempotency_key, keyword_init: true)
+
+    # Failures of the connection itself; the request may not have arrived.
+    CONNECTION_ERRORS = [
+      IOError, EOFError, SystemCallError, SocketError, Net::HTTPBadResponse,
+      Net::ProtocolError, OpenSSL::SSL::SSLError
+    ].freeze
+    TIMEOUT_ERRORS = [Net::OpenTimeout, Net::ReadTimeout, Net::WriteTimeout].freeze
+
+    # @return [URI::HTTP] the branch's URL, without credentials
+    attr_reader :base_uri
+    # @return [Integer]
+    attr_reader :max_retries
+
+    # @param base_url [String] the branch, "http://localhost:8000" (or "http://:8000")
+    # @param token [String, nil] the branch's bearer token
+    # @param timeout [Float] seconds to wait for a response, per attempt
+    # @param open_timeout [Float] seconds to wait for a connection
+    # @param max_retries [Integer] retries after the first attempt
+    # @param logger [Logger, nil] where to log requests at debug level
+    # @param headers [Hash{String => String}] sent with every request
+    def initialize(base_url, token:, timeout:, open_timeout:, max_retries:, logger:, headers:)
+      @base_uri = self.class.parse_base_url(base_url)
+      @token = token
+      @timeout = timeout
+      @open_timeout = open_timeout
+      @max_retries = max_retries
+      @logger = logger
+      @headers = headers.transform_keys(&:to_s).freeze
+      @mutex = Mutex.new
+      @http = nil
+      @thread_key = :"cyme_headers_#{object_id}"
+    end
+
+    # Normalises a branch URL: "http://:8000" means localhost, a missing
+    # scheme means http, and a trailing slash is dropped.
+    #
+    # @param url [String]
+    # @return [URI::HTTP]
+    def self.parse_base_url(url)
+      url = "http://#{url}" unless url.match?(%r{\A[a-z][a-z0-9+.-]*://}i)
+      uri = URI.parse(url.sub(%r{://:(\d)}, "://localhost:\\1"))
+      raise ArgumentError, "not an http(s) URL: #{url.inspect}" unless uri.is_a?(URI::HTTP) && uri.host
+
+      uri.host = "localhost" if uri.host.empty?
+      uri.userinfo = nil
+      uri.path = uri.path.chomp("/")
+      uri.query = uri.fragment = nil
+      uri
+    end
+
+    # Builds a path from segments, each escaped, so that a name can never
+    # add a segment or a query: path("pycon", "instances") => "/pycon/instances"
+    #
+    # @param segments [Array<String>]
+    # @return [String]
+    def self.path(*segments)
+      "/#{segments.map { |segment| escape_segment(segment.to_s) }.join('/')}"
+    end
+
+    # @param segment [String]
+    # @return [String]
+    def self.escape_segment(segment)
+      return segment.gsub(".", "%2E") if segment.match?(/\A\.*\z/) # "", ".", ".." stay one segment
+
+      segment.b.gsub(/[^A-Za-z0-9_.~@:-]/) { |byte| format("%%%02X", byte.ord) }
+    end
+
+    # Sends a request, retrying as #should_retry? allows, and returns the
+    # response or raises the matching Cyme::APIError.
+    #
+    # @param method [String] "GET", "PUT", "POST" or "DELETE"
+    # @param path [String] built with Transport.path
+    # @param query [Hash{String => Object}, nil]
+    # @param body [Hash{String => Object}, nil] sent as JSON
+    # @param headers [Hash{String => String}] added to this request
+    # @return [Response]
+    def request(method, path, query: nil, body: nil, headers: {})
+      # One key per call, made here and sent on every attempt: the branch
+      # replays its first answer instead of doing the work twice.
+      call = Call.new(http_method: method, path: path, url: full_url(path), query: query, body: body, headers: headers,
+                      idempotency_key: method == "POST" ? SecureRandom.uuid : nil)
+      attempt = 0
+      loop do
+        response, error = attempt_once(call)
+        return response if error.nil? && response.status < 400
+        raise error || status_error(call, response) unless attempt < max_retries && should_retry?(call, response, error)
+
+        attempt += 1
+        sleep(wait_before_retry(call, attempt, response, error))
+      end
+    end
+
+    # Extra headers for the requests this thread makes in the block, such as
+    # Cyme-Fault in tests. Other threads sharing the client are unaffected.
+    #
+    # @param headers [Hash{String => String}]
+    # @return [Object] the block's value
+    def with_headers(headers)
+      previous = Thread.current[@thread_key]
+      Thread.current[@thread_key] = (previous || {}).merge(headers.transform_keys(&:to_s))
+      yield
+    ensure
+      Thread.current[@thread_key] = previous
+    end
+
+    # Closes the connection; the next request opens a new one.
+    #
+    # @return [void]
+    def close
+      @mutex.synchronize { reset_connection }
+    end
+
+    # @return [String]
+    def inspect
+      "#<#{self.class.name} #{base_uri}>"
+    end
+
+    private
+
+    # The retry rule, the same as the Python SDK's.
+    def should_retry?(call, response, error)
+      case
+      # A POST without a key could create twice; every POST made by this
+      # client has one, so this only guards against future callers.
+      when call.http_method == "POST" && call.idempotency_key.nil? then false
+      # No response: the connection failed, broke, or timed out.
+      when error then true
+      # Timeouts, rate limits and server failures are worth another try;
+      # other statuses (404, 409, 422...) would fail the same way again.
+      else RETRY_STATUSES.include?(response.status)
+      end
+    end
+
+    # Seconds before the next attempt: the branch's Retry-After when it sent
+    # one (capped at MAX_RETRY_AFTER), else exponential backoff with jitter.
+    def retry_delay(attempt, response)
+      retry_after = response && parse_retry_after(response.headers["retry-after"])
+      return retry_after.clamp(0.0, MAX_RETRY_AFTER) if retry_after
+
+      delay = [INITIAL_RETRY_DELAY * (2**(attempt - 1)), MAX_RETRY_DELAY].min
+      delay * (1 - (JITTER * rand))
+    end
+
+    # Retry-After is either seconds or an HTTP date.
+    def parse_retry_after(value)
+      return nil if value.nil? || value.strip.empty?
+      return Float(value) if value.strip.match?(/\A\d+(\.\d+)?\z/)
+
+      Time.httpdate(value.strip) - Time.now
+    rescue ArgumentError
+      nil
+    end
+
+    def wait_before_retry(call, attempt, response, error)
+      delay = retry_delay(attempt, response)
+      reason = error ? error.class.name : response&.status
+      log { "retrying #{call.http_method} #{call.path} in #{delay.round(2)} s (#{attempt}/#{max_retries}): #{reason}" }
+      delay
+    end
+
+    def attempt_once(call)
+      request = build_request(call)
+      started = Process.clock_gettime(Process::CLOCK_MONOTONIC)
+      raw = @mutex.synchronize { perform(request) }
+      elapsed = (Process.clock_gettime(Process::CLOCK_MONOTONIC) - started) * 1000
+      log { "#{call.http_method} #{call.path} -> #{raw.code} (#{elapsed.round(1)} ms)" }
+      [to_response(raw), nil]
+    rescue *TIMEOUT_ERRORS
+      log { "#{call.http_method} #{call.path} -> timeout" }
+      [nil, APITimeoutError.new(request_method: call.http_method, request_url: call.url)]
+    rescue *CONNECTION_ERRORS => e
+      log { "#{call.http_method} #{call.path} -> #{e.class.name}" }
+      [nil, APIConnectionError.new(request_method: call.http_method, request_url: call.url,
+                                   message: "Connection error: #{call.http_method} #{call.url}: #{e.class.name}")]
+    end
+
+    # Runs under the mutex: one request at a time on the one connection.
+    def perform(request)
+      connection.request(request)
+    rescue Exception # rubocop:disable Lint/RescueException -- any failure, even an interrupt, leaves the connection unusable
+      reset_connection
+      raise
+    end
+
+    def connection
+      return @http if @http&.started?
+
+      http = Net::HTTP.new(base_uri.host, base_uri.port)
+      http.use_ssl = base_uri.scheme == "https"
+      http.open_timeout = @open_timeout
+      http.read_timeout = @timeout
+      http.write_timeout = @timeout
+      http.keep_alive_timeout = 30
+      # Net::HTTP would silently retry some requests once; the retries are
+      # ours alone, so that they are counted, logged and spaced.
+      http.max_retries = 0
+      @http = http.start
+    end
+
+    def reset_connection
+      @http&.finish if @http&.started?
+    rescue IOError
+      nil
+    ensure
+      @http = nil
+    end
+
+    def build_request(call)
+      target = base_uri.path + call.path
+      target += "?#{URI.encode_www_form(call.query)}" if call.query && !call.query.empty?
+      request = Net::HTTPGenericRequest.new(call.http_method, !call.body.nil?, call.http_method != "HEAD", target)
+      request_headers(call).each { |name, value| request[name] = value }
+      unless call.body.nil?
+        request["Content-Type"] = "application/json"
+        request.body = JSON.generate(call.body)
+      end
+      request
+    end
+
+    def request_headers(call)
+      result = { "Accept" => "application/json", "User-Agent" => "cyme-ruby/#{VERSION}" }
+      result["Authorization"] = "Bearer #{@token}" if @token && !@token.empty?
+      result["Idempotency-Key"] = call.idempotency_key if call.idempotency_key
+      result.merge(@headers, Thread.current[@thread_key] || {}, call.headers)
+    end
+
+    def to_response(raw)
+      headers = raw.each_header.to_h
+      Response.new(status: raw.code.to_i, headers:, body: parse_body(raw.body.to_s, headers["content-type"]))
+    end
+
+    def parse_body(text, content_type)
+      return text unless content_type.to_s.match?(%r{\Aapplication/(problem\+)?json}) && !text.empty?
+
+      JSON.parse(text)
+    rescue JSON::ParserError
+      text
+    end
+
+    def status_error(call, response)
+      APIStatusError.from_response(status: response.status, headers: response.headers, body: response.body,
+                                   request_method: call.http_method, request_url: call.url)
+    end
+
+    def full_url(path)
+      "#{base_uri}#{path}"
+    end
+
+    def log(&block)
+      @logger&.debug("cyme") { block.call }
+    end
+  end
+end

@@ -1,0 +1,116 @@
+# frozen_string_literal: true
+
+require "test_helper"
+require "yaml"
+
+# Cyme::OPERATIONS against openapi.yaml, and every operation against a branch.
+class OperationsTest < Minitest::Test
+  include BranchTest
+
+  SPEC = File.expand_path("../../openapi.yaml", __dir__)
+
+  def spec_operation_ids
+    paths = YAML.safe_load_file(SPEC, aliases: true).fetch("paths")
+    paths.values.flat_map { |item| item.values.filter_map { |op| op["operationId"] if op.is_a?(Hash) } }.uniq
+  end
+
+  def test_every_operation_id_has_a_method
+    ids = spec_operation_ids
+    assert_equal 28, ids.size
+    assert_empty ids - Cyme::OPERATIONS.keys, "operationIds missing from Cyme::OPERATIONS"
+    assert_empty Cyme::OPERATIONS.keys - ids, "Cyme::OPERATIONS names operations the spec lacks"
+    Cyme::OPERATIONS.each do |id, target|
+      klass, method = target.split("#")
+      assert Cyme.const_get(klass).public_method_defined?(method), "#{id}: #{target} does not exist"
+    end
+  end
+
+  def test_branch_operations
+    cyme = client
+    assert_equal({ ok: "pong" }, cyme.ping)
+    id = cyme.branches.first
+    branch = cyme.get_branch(id)
+    assert_equal id, branch.id
+    assert_equal URI(Branch.url).port, branch.port
+    assert_includes cyme.spec, "operationId: getOpenAPI"
+    assert_includes cyme.docs, "<html"
+  end
+
+  def test_app_operations
+    cyme = client
+    name = unique
+    app = cyme.add(name, broker: "amqp://guest:secret@localhost//", extra_config: { "worker_prefetch_multiplier" => 4 })
+    assert_equal "amqp://guest:**@localhost//", app.broker
+    assert_equal({ "worker_prefetch_multiplier" => 4 }, app.extra_config)
+    assert_equal "--x", cyme.apps.add(name, arguments: "--x").arguments
+    assert_equal app.broker, cyme.get(name).broker # fields left out keep their value
+    assert_includes cyme.all_names, name
+    assert_includes cyme.all.map(&:name), name
+    assert_equal name, cyme.delete(name).name
+    refute_includes cyme.apps.all_names, name
+  end
+
+  def test_instance_operations
+    app = client.add(unique)
+    named = app.instances.add("w-#{SecureRandom.hex(4)}", pool: "threads", arguments: "--loglevel=INFO",
+                                                          extra_config: { "worker_concurrency" => 2 })
+    assert_equal "threads", named.pool
+    assert_equal named, app.instances.get(named.name)
+    assert_equal [named.name], app.instances.all.map(&:name)
+    assert_equal({ max: 1, min: 1 }, named.autoscale)
+    assert_equal named.name, app.instances.delete(named.name).name
+    assert_empty app.instances.all_names
+  ensure
+    app&.delete
+  end
+
+  def test_nowait_returns_scheduled
+    app = client.add(unique)
+    name = "w-#{SecureRandom.hex(4)}"
+    scheduled = app.instances.add(name, nowait: true)
+    assert_instance_of Cyme::Models::Scheduled, scheduled
+    assert_equal "createNamedInstance", scheduled.operation
+    instance = poll { app.instances.get(name) }
+    assert_equal "putAutoscale", instance.autoscale(max: 3, nowait: true).operation
+    assert_equal "putQueue", app.queues.add("q1", nowait: true).operation
+    poll { app.queues.get("q1") }
+    assert_equal "putConsumer", instance.consumers.add("q1", nowait: true).operation
+    assert_equal "deleteInstance", instance.delete(nowait: true).operation
+  ensure
+    app&.delete
+  end
+
+  def test_queue_and_consumer_operations
+    app = client.add(unique)
+    instance = app.instances.add
+    queue = app.queues.add("tasks", exchange: "ex", exchange_type: "topic", routing_key: "tasks.#",
+                                    options: { "durable" => true })
+    assert_equal "topic", queue.exchange_type
+    assert_equal queue, app.queues.get("tasks")
+    assert_equal ["tasks"], app.queues.all_names
+    assert_equal ["tasks"], app.queues.all.map(&:name)
+    consumer = instance.consumers.add("tasks")
+    assert_equal "tasks.#", consumer.routing_key
+    assert_equal "ex", consumer["exchange"]["name"]
+    assert_equal ["dq.#{instance.name}", "tasks"].sort, instance.consumers.all.map(&:name).sort
+    assert_equal "tasks", instance.consumers.delete("tasks").name
+    assert_equal "tasks", app.queues.delete("tasks").name
+    assert_equal instance.name, instance.delete.name
+  ensure
+    app&.delete
+  end
+
+  private
+
+  def poll
+    deadline = monotonic + 5
+    begin
+      yield
+    rescue Cyme::NotFoundError
+      raise if monotonic > deadline
+
+      sleep 0.05
+      retry
+    end
+  end
+end

@@ -1,0 +1,50 @@
+# frozen_string_literal: true
+
+require "test_helper"
+require "rbs"
+
+# Every public method of the gem has an RBS signature in sig/.
+class SignaturesTest < Minitest::Test
+  SIG = File.expand_path("../sig", __dir__)
+  # What Struct.new defines on the classes it makes.
+  STRUCT_METHODS = %i[new [] members keyword_init? inspect].freeze
+  LIBRARIES = %w[monitor logger net-http openssl timeout socket uri json securerandom time].freeze
+
+  def builder
+    loader = RBS::EnvironmentLoader.new
+    LIBRARIES.each { |library| loader.add(library: library) }
+    loader.add(path: Pathname(SIG))
+    RBS::DefinitionBuilder.new(env: RBS::Environment.from_loader(loader).resolve_type_names)
+  end
+
+  def gem_classes
+    queue = [Cyme]
+    found = []
+    until queue.empty?
+      mod = queue.shift
+      found << mod
+      nested = mod.constants(false).map { |name| mod.const_get(name) }.grep(Module)
+      queue.concat(nested.select { |m| m.name&.start_with?("Cyme") })
+    end
+    found.uniq.grep(Class)
+  end
+
+  def test_every_public_method_has_a_signature
+    definitions = builder
+    missing = gem_classes.flat_map do |klass|
+      type = RBS::TypeName.new(name: klass.name.split("::").last.to_sym,
+                               namespace: RBS::Namespace.parse("::#{klass.name.split('::')[0..-2].join('::')}"))
+      instance = definitions.build_instance(type).methods.keys
+      singleton = definitions.build_singleton(type).methods.keys
+      (klass.public_instance_methods(false) - instance).map { |m| "#{klass}##{m}" } +
+        (klass.singleton_methods(false) - singleton - STRUCT_METHODS).map { |m| "#{klass}.#{m}" }
+    end
+    assert_empty missing, "methods without a signature in sig/"
+  end
+
+  def test_sig_mirrors_lib
+    lib = Dir.chdir(File.expand_path("../lib", __dir__)) { Dir["**/*.rb"].map { |f| f.delete_suffix(".rb") } }
+    sig = Dir.chdir(SIG) { Dir["**/*.rbs"].map { |f| f.delete_suffix(".rbs") } }
+    assert_equal lib.sort, sig.sort
+  end
+end
