@@ -8,7 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
+import respx
 import yaml
 from conftest import REPO
 
@@ -110,3 +112,24 @@ def test_constants() -> None:
     assert cyme.DEFAULT_TIMEOUT.connect == 5.0
     assert cyme.DEFAULT_MAX_RETRIES == 2
     assert {408, 429, 500, 502, 503, 504} == cyme.RETRY_STATUSES
+
+
+@pytest.mark.parametrize("own_http", [True, False])
+def test_default_headers_reach_the_branch(own_http: bool) -> None:
+    """Whether the SDK made its httpx client or was given one, every request carries them."""
+    with respx.mock(base_url="http://branch.test") as mock:
+        route = mock.get("/ping").respond(json={"ok": "pong"})
+        http = None if own_http else httpx.Client()
+        client = cyme.Client(
+            "http://branch.test", token="t0k", headers={"X-Team": "ops"}, http_client=http
+        )
+        client.with_options(max_retries=0).ping(extra_headers={"X-Call": "1"})
+        sent = route.calls.last.request.headers
+        assert sent["Authorization"] == "Bearer t0k"
+        assert sent["X-Team"] == "ops"
+        assert sent["X-Call"] == "1"
+        assert sent["Accept"] == "application/json"
+        assert sent["User-Agent"] == f"cyme-python/{cyme.__version__}"
+        client.close()
+        if http is not None:
+            http.close()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 
 class CymeModel(BaseModel):
@@ -15,6 +15,10 @@ class CymeModel(BaseModel):
     reachable by index too, and a model equals the dict of its JSON form, so
     `instance.autoscale(min=4, max=10) == {"max": 10, "min": 4}`.
     """
+
+    # Validators are built on a model's first use rather than at import:
+    # `import cyme` (and the command line) pays only for the models it uses.
+    model_config = ConfigDict(defer_build=True)
 
     def __getitem__(self, key: str) -> Any:
         for name, field in type(self).model_fields.items():
