@@ -142,10 +142,12 @@ $(PRISM): bench/package.json bench/package-lock.json
 	touch $@
 
 .PHONY: bench
-bench: install $(PRISM) ## Benchmark the branch against Prism's mock server, and the Python SDK against raw httpx (see docs/benchmarks.md)
+bench: install $(PRISM) ## Benchmark the branch against Prism's mock server, and the Python and Ruby SDKs against raw httpx and Net::HTTP (see docs/benchmarks.md)
 	@$(call apt-need,$(APT_BENCH))
 	$(BIN)/python bench/server_bench.py $(BENCH_ARGS)
 	$(BIN)/python bench/python_sdk_bench.py
+	@$(call apt-need,$(APT_RUBY))
+	ruby bench/ruby_sdk_bench.rb
 
 .PHONY: clean
 clean: ## Remove .venv, bench/node_modules and caches (keeps the state in instances/)

@@ -100,6 +100,31 @@ class RetryTest < Minitest::Test
     WebMock.disable!
   end
 
+  # `require "cyme"` leaves OpenSSL to net/http's autoload (the first https
+  # connection): it would double the require's time.
+  def test_require_does_not_load_openssl
+    lib = File.expand_path("../lib", __dir__)
+    check = 'require "cyme"; exit(Object.autoload?(:OpenSSL) ? 0 : 1)'
+    assert system(RbConfig.ruby, "-I", lib, "-e", check), "require \"cyme\" loaded OpenSSL"
+  end
+
+  # Once OpenSSL is loaded, its errors are connection errors all the same.
+  def test_ssl_error_is_retried_as_a_connection_error
+    require "openssl"
+    WebMock.enable!
+    WebMock.stub_request(:get, "https://cyme.test/")
+           .to_raise(OpenSSL::SSL::SSLError).then
+           .to_return(status: 200, body: "[]", headers: { "Content-Type" => "application/json" })
+    cyme = Cyme::Client.new("https://cyme.test", max_retries: 1)
+    cyme.transport.stub(:sleep, nil) { assert_equal [], cyme.all_names }
+    WebMock.stub_request(:get, "https://cyme.test/").to_raise(OpenSSL::SSL::SSLError)
+    error = assert_raises(Cyme::APIConnectionError) { cyme.transport.stub(:sleep, nil) { cyme.all_names } }
+    assert_match(/OpenSSL::SSL::SSLError/, error.message)
+  ensure
+    WebMock.reset!
+    WebMock.disable!
+  end
+
   def test_retry_after_is_capped_and_backoff_grows
     transport = Cyme::Client.new("http://cyme.test").transport
     huge = Cyme::Transport::Response.new(status: 503, headers: { "retry-after" => "3600" }, body: nil)

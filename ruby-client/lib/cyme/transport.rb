@@ -19,9 +19,11 @@ module Cyme
     Call = Struct.new(:http_method, :path, :url, :query, :body, :headers, :idempotency_key, keyword_init: true)
 
     # Failures of the connection itself; the request may not have arrived.
+    # OpenSSL::SSL::SSLError joins them once OpenSSL is loaded (see
+    # #connection_errors): naming it here would load OpenSSL, which net/http
+    # only autoloads for https, and double the time `require "cyme"` takes.
     CONNECTION_ERRORS = [
-      IOError, EOFError, SystemCallError, SocketError, Net::HTTPBadResponse,
-      Net::ProtocolError, OpenSSL::SSL::SSLError
+      IOError, EOFError, SystemCallError, SocketError, Net::HTTPBadResponse, Net::ProtocolError
     ].freeze
     TIMEOUT_ERRORS = [Net::OpenTimeout, Net::ReadTimeout, Net::WriteTimeout].freeze
 
@@ -187,10 +189,19 @@ module Cyme
     rescue *TIMEOUT_ERRORS
       log { "#{call.http_method} #{call.path} -> timeout" }
       [nil, APITimeoutError.new(request_method: call.http_method, request_url: call.url)]
-    rescue *CONNECTION_ERRORS => e
-      log { "#{call.http_method} #{call.path} -> #{e.class.name}" }
+    rescue *connection_errors => e
+      reason = e.class.name
+      log { "#{call.http_method} #{call.path} -> #{reason}" }
       [nil, APIConnectionError.new(request_method: call.http_method, request_url: call.url,
-                                   message: "Connection error: #{call.http_method} #{call.url}: #{e.class.name}")]
+                                   message: "Connection error: #{call.http_method} #{call.url}: #{reason}")]
+    end
+
+    # CONNECTION_ERRORS, and OpenSSL::SSL::SSLError once an https connection
+    # has loaded OpenSSL (until then no request can raise it).
+    def connection_errors
+      return CONNECTION_ERRORS if Object.autoload?(:OpenSSL) || !defined?(OpenSSL::SSL::SSLError)
+
+      [*CONNECTION_ERRORS, OpenSSL::SSL::SSLError]
     end
 
     # Runs under the mutex: one request at a time on the one connection.

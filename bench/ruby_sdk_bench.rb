@@ -1,0 +1,350 @@
+# frozen_string_literal: true
+
+# The Ruby SDK (ruby-client/, `require "cyme"`) against raw Net::HTTP: what
+# the gem adds to a call, and to a program's start.
+#
+# Run by `make bench` after the Python benchmarks; or alone:
+#
+#   ruby bench/ruby_sdk_bench.rb [--calls N] [--warmup N] [--round N] [--requires N] [--no-pin]
+#
+# In one run this script:
+#
+# 1. starts a fresh `cyme-branch` (.venv/bin/cyme-branch) on a free loopback
+#    port, its state in a temporary directory, with `-l WARNING` so that its
+#    log does not dominate, and creates the app `pycon` and the instance `w1`
+#    through the gem;
+# 2. call: times `app.instances.get("w1")` through Cyme::Client against the
+#    same GET through a raw Net::HTTP connection kept alive (`Net::HTTP.start`
+#    once, then `http.get(path)` and `JSON.parse(body)` per call): --calls
+#    calls per side after --warmup, interleaved in rounds of --round, the side
+#    that goes first alternating, so that machine noise hits both alike;
+#    prints the median per call and the ratio gem/raw (target: at most 1.15),
+#    and the objects allocated per call (no target);
+# 3. require: `require "cyme"` against `require "net/http"; require "json"`,
+#    each timed inside fresh `ruby` processes (the require alone, not the
+#    interpreter's start), --requires processes per side, interleaved;
+#    prints the medians and the ratio (target: at most 1.5), and, without a
+#    target, the standard libraries the gem loads required alone.
+#
+# Targets are printed as met or not met; nothing here asserts. On a machine
+# with two or more cores the branch runs on CPU 0 and this script on CPU 1
+# (taskset, from util-linux), unless --no-pin.
+
+require "etc"
+require "fileutils"
+require "json"
+require "net/http"
+require "open3"
+require "optparse"
+require "rbconfig"
+require "socket"
+require "time"
+require "tmpdir"
+
+ROOT = File.expand_path("..", __dir__)
+LIB = File.join(ROOT, "ruby-client", "lib")
+$LOAD_PATH.unshift(LIB)
+require "cyme"
+
+# The benchmark: options, the branch, the measures and the report.
+module RubySdkBench
+  BRANCH = ENV.fetch("CYME_BRANCH", File.join(ROOT, ".venv", "bin", "cyme-branch"))
+  HOST = "127.0.0.1"
+  APP = "pycon"
+  INSTANCE = "w1"
+  CALL_TARGET = 1.15    # gem/raw median time per call, at most
+  REQUIRE_TARGET = 1.5  # gem/raw require time, at most
+  BRANCH_CPU = 0
+  CLIENT_CPU = 1
+  PINNED_ENV = "CYME_BENCH_PINNED"
+
+  class Error < StandardError; end
+
+  Options = Struct.new(:calls, :warmup, :round, :requires, :pin, keyword_init: true)
+
+  # One measure's line of the table.
+  Row = Struct.new(:label, :gem, :raw, :unit, :target, keyword_init: true) do
+    def ratio = gem / raw
+
+    def verdict
+      return "-" unless target
+
+      ratio <= target ? "met" : "not met"
+    end
+  end
+
+  module_function
+
+  def monotonic = Process.clock_gettime(Process::CLOCK_MONOTONIC)
+
+  def median(values)
+    sorted = values.sort
+    middle = sorted.size / 2
+    sorted.size.odd? ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2.0
+  end
+
+  def pinned(argv, cpu) = cpu ? ["taskset", "--cpu-list", cpu.to_s, *argv] : argv
+
+  def parse_options(argv)
+    options = Options.new(calls: 2000, warmup: 200, round: 100, requires: 10, pin: true)
+    OptionParser.new do |parser|
+      parser.banner = "Usage: ruby bench/ruby_sdk_bench.rb [options]"
+      parser.on("--calls N", Integer, "calls per side (2000)") { |n| options.calls = n }
+      parser.on("--warmup N", Integer, "warm-up calls per side (200)") { |n| options.warmup = n }
+      parser.on("--round N", Integer, "calls per side and round (100)") { |n| options.round = n }
+      parser.on("--requires N", Integer, "fresh processes per require measure (10)") { |n| options.requires = n }
+      parser.on("--no-pin", "do not pin the branch to CPU 0 and this script to CPU 1") { options.pin = false }
+    end.parse!(argv)
+    options.pin = false if cores < 2 || !system("taskset -V", out: File::NULL, err: File::NULL)
+    options
+  end
+
+  # The machine's cores: under taskset, Etc.nprocessors counts only CPU 1.
+  def cores = Integer(ENV.fetch(PINNED_ENV, Etc.nprocessors))
+
+  # Runs this script again under taskset on CPU 1, once, when pinning.
+  def pin_self(options, argv)
+    return if !options.pin || ENV[PINNED_ENV]
+
+    exec({ PINNED_ENV => cores.to_s }, *pinned([RbConfig.ruby, __FILE__, *argv], CLIENT_CPU))
+  end
+
+  def main(argv)
+    original = argv.dup
+    options = parse_options(argv)
+    pin_self(options, original)
+    rows = Dir.mktmpdir("cyme-ruby-bench-") do |dir|
+      Branch.run(dir, options) { |url| measure(url, options) }
+    end
+    puts Report.table(rows, Report.header(options))
+    0
+  rescue Error, Cyme::Error => e
+    warn "bench failed: #{e.message}"
+    1
+  end
+
+  def measure(url, options)
+    warn "branch on #{url}; measuring calls ..."
+    Branch.setup(url)
+    calls = Calls.measure(url, options)
+    warn "measuring requires ..."
+    calls + Requires.measure(options)
+  end
+
+  # A fresh branch on a free loopback port, its state in a directory.
+  module Branch
+    module_function
+
+    # Starts a branch in dir; yields its URL; stops it.
+    def run(dir, options)
+      raise Error, "#{BRANCH} not found: run `make install`" unless File.executable?(BRANCH)
+
+      url = "http://#{HOST}:#{free_port}"
+      log = File.join(dir, "branch.log")
+      argv = [BRANCH, url.delete_prefix("http://"), "-i", "bench", "-D", File.join(dir, "instances"), "-l", "WARNING"]
+      pid = Process.spawn(*RubySdkBench.pinned(argv, options.pin ? BRANCH_CPU : nil), %i[out err] => log,
+                                                                                      pgroup: true)
+      begin
+        wait_until_up(url, pid, log)
+        yield url
+      ensure
+        stop(pid)
+      end
+    end
+
+    # The app and the instance whose GET is measured, made through the gem.
+    def setup(url)
+      cyme = Cyme::Client.new(url)
+      app = cyme.add(APP, broker: "amqp://guest:guest@localhost:5672//")
+      app.instances.add(INSTANCE)
+    ensure
+      cyme&.close
+    end
+
+    def free_port
+      server = TCPServer.new(HOST, 0)
+      server.addr[1]
+    ensure
+      server&.close
+    end
+
+    def wait_until_up(url, pid, log)
+      deadline = RubySdkBench.monotonic + 60
+      loop do
+        return if Net::HTTP.get_response(URI("#{url}/ping")).code == "200"
+      rescue SystemCallError, IOError
+        raise Error, "the branch exited:\n#{File.read(log)}" if Process.waitpid(pid, Process::WNOHANG)
+        raise Error, "the branch did not answer GET /ping:\n#{File.read(log)}" if RubySdkBench.monotonic > deadline
+
+        sleep 0.1
+      end
+    end
+
+    def stop(pid)
+      Process.kill("TERM", -pid)
+      Process.wait(pid)
+    rescue Errno::ESRCH, Errno::ECHILD
+      nil
+    end
+  end
+
+  # `app.instances.get(name)` through the gem against the same GET through
+  # a raw Net::HTTP connection.
+  module Calls
+    PATH = "/#{APP}/instances/#{INSTANCE}".freeze
+
+    module_function
+
+    def measure(url, options)
+      gem, raw, http = sides(url)
+      check_same(gem.call, raw.call)
+      [gem, raw].each { |side| options.warmup.times { side.call } }
+      times = interleaved({ gem:, raw: }, options)
+      [
+        Row.new(label: "`app.instances.get(name)`, median per call", gem: RubySdkBench.median(times[:gem]),
+                raw: RubySdkBench.median(times[:raw]), unit: :us, target: CALL_TARGET),
+        Row.new(label: "objects allocated per call (no target)", gem: allocations(gem, options.round),
+                raw: allocations(raw, options.round), unit: :objects)
+      ]
+    ensure
+      http&.finish
+    end
+
+    # The two sides, each a lambda making one call, and the raw connection.
+    def sides(url)
+      app = Cyme::Client.new(url).get(APP)
+      uri = URI(url)
+      http = Net::HTTP.start(uri.host, uri.port)
+      raw = lambda do
+        response = http.get(PATH)
+        raise Error, "raw GET #{PATH}: #{response.code}" unless response.code == "200"
+
+        JSON.parse(response.body)
+      end
+      [-> { app.instances.get(INSTANCE) }, raw, http]
+    end
+
+    # Seconds per call of each side, in rounds, the side that goes first
+    # alternating.
+    def interleaved(sides, options)
+      times = sides.transform_values { [] }
+      (options.calls.to_f / options.round).ceil.times do |index|
+        order = index.even? ? sides.keys : sides.keys.reverse
+        order.each { |name| times[name].concat(timed(sides[name], options.round)) }
+      end
+      times
+    end
+
+    # Seconds per call, each call timed alone.
+    def timed(side, count)
+      Array.new(count) do
+        started = RubySdkBench.monotonic
+        side.call
+        RubySdkBench.monotonic - started
+      end
+    end
+
+    # Objects allocated per call, over count calls.
+    def allocations(side, count)
+      GC.start
+      before = GC.stat(:total_allocated_objects)
+      count.times { side.call }
+      (GC.stat(:total_allocated_objects) - before).fdiv(count)
+    end
+
+    def check_same(instance, parsed)
+      return if instance.is_a?(Cyme::Instance) && instance == parsed
+
+      raise Error, "the gem and raw Net::HTTP disagree: #{instance.inspect} vs #{parsed.inspect}"
+    end
+  end
+
+  # `require "cyme"` against its baselines, timed inside fresh processes.
+  module Requires
+    CYME = 'require "cyme"'
+    # What `require "cyme"` is measured against.
+    BASELINE = 'require "net/http"; require "json"'
+    # The standard libraries lib/cyme/transport.rb loads (shown without a target).
+    STDLIB = %w[json logger net/http securerandom time uri].map { |lib| "require #{lib.inspect}" }.join("; ")
+
+    module_function
+
+    def measure(options)
+      codes = { gem: CYME, raw: BASELINE, stdlib: STDLIB }
+      times = codes.transform_values { [] }
+      options.requires.times do |index|
+        order = index.even? ? codes.keys : codes.keys.reverse
+        order.each { |name| times[name] << require_time(codes[name]) }
+      end
+      medians = times.transform_values { |values| RubySdkBench.median(values) }
+      [
+        Row.new(label: "`#{CYME}` vs `#{BASELINE}`", gem: medians[:gem], raw: medians[:raw], unit: :ms,
+                target: REQUIRE_TARGET),
+        Row.new(label: "`#{CYME}` vs the standard libraries it loads (no target)", gem: medians[:gem],
+                raw: medians[:stdlib], unit: :ms)
+      ]
+    end
+
+    # Seconds the code's requires take, timed inside a fresh ruby (the same
+    # -I for every side, so that each searches the same load path).
+    def require_time(code)
+      script = "t = Process.clock_gettime(Process::CLOCK_MONOTONIC); #{code}; " \
+               "$stdout.puts(Process.clock_gettime(Process::CLOCK_MONOTONIC) - t)"
+      out, err, status = Open3.capture3(RbConfig.ruby, "-I", LIB, "-e", script)
+      raise Error, "ruby -e '#{code}' failed:\n#{err}" unless status.success?
+
+      Float(out.lines.last)
+    end
+  end
+
+  # The markdown table.
+  module Report
+    module_function
+
+    def header(options)
+      placement = options.pin ? "branch on CPU #{BRANCH_CPU}, this script on CPU #{CLIENT_CPU}" : "not pinned"
+      [
+        "date: #{Time.now.utc.strftime('%Y-%m-%d %H:%M')} UTC",
+        "machine: #{RubySdkBench.cores} cores (#{cpu_model}), #{Etc.uname[:sysname]} #{Etc.uname[:release]}",
+        "placement: #{placement}",
+        "ruby #{RUBY_VERSION}, cyme #{Cyme::VERSION} (ruby-client/lib), #{branch_version} (-l WARNING)",
+        "calls: #{options.calls} per side after #{options.warmup} of warm-up, in rounds of #{options.round}; " \
+        "requires: #{options.requires} fresh processes per side, interleaved"
+      ]
+    end
+
+    def table(rows, header)
+      lines = [*header, "", "| measure | cyme | raw | cyme/raw | target | |", "|---|---:|---:|---:|---:|---|"]
+      rows.each do |row|
+        target = row.target ? "<= #{row.target}" : "-"
+        lines << "| #{row.label} | #{value(row.gem, row.unit)} | #{value(row.raw, row.unit)} | " \
+                 "#{format('%.2fx', row.ratio)} | #{target} | #{row.verdict} |"
+      end
+      lines.join("\n")
+    end
+
+    def value(value, unit)
+      case unit
+      when :us then "#{(value * 1e6).round} µs"
+      when :ms then format("%.1f ms", value * 1e3)
+      else format("%.1f", value)
+      end
+    end
+
+    def cpu_model
+      line = File.foreach("/proc/cpuinfo").find { |text| text.start_with?("model name") }
+      line ? line.split(":", 2).last.strip : "?"
+    rescue SystemCallError
+      "?"
+    end
+
+    def branch_version
+      out, status = Open3.capture2e(BRANCH, "--version")
+      status.success? ? out.strip : "cyme-branch ?"
+    rescue SystemCallError
+      "cyme-branch ?"
+    end
+  end
+end
+
+exit(RubySdkBench.main(ARGV)) if $PROGRAM_NAME == __FILE__
