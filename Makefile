@@ -112,15 +112,19 @@ test-python: install ## Run the Python SDK's tests (python-client/tests) against
 	cd python-client && ../$(BIN)/pytest
 
 .PHONY: generate
-generate: install ## Regenerate python-client's models from openapi.yaml
+generate: install ## Regenerate python-client's models from openapi.yaml, and its async resources
 	$(BIN)/python tools/generate_models.py
+	$(BIN)/python tools/generate_async.py
 
 .PHONY: check-generated
-check-generated: install ## Fail when python-client's models are older than openapi.yaml
+check-generated: install ## Fail when python-client's models or async resources are not what the generators write
 	@tmp=$$(mktemp); trap 'rm -f $$tmp' EXIT; \
 	$(BIN)/python tools/generate_models.py $$tmp; \
 	diff -u python-client/src/cyme/types/_generated.py $$tmp \
-		|| { echo "python-client models are stale: run make generate"; exit 1; }
+		|| { echo "python-client models are stale: run make generate"; exit 1; }; \
+	$(BIN)/python tools/generate_async.py $$tmp; \
+	diff -u python-client/src/cyme/resources/_async.py $$tmp \
+		|| { echo "python-client async resources (resources/_async.py) are stale: run make generate"; exit 1; }
 
 generate: generate-ruby
 

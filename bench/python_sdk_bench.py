@@ -190,9 +190,7 @@ async def _bench_async(url: str, instance_name: str, opts: argparse.Namespace) -
         httpx.AsyncClient(limits=limits) as raw,
     ):
         client = cyme.AsyncClient(url, http_client=sdk_http)
-        # AsyncClient's methods are typed with the sync return types for now
-        # (they return awaitables at run time); mypy sees an App here.
-        instances = (await client.get(APP)).instances  # type: ignore[misc]
+        instances = (await client.get(APP)).instances
         instance_url = client.url_for(APP, "instances", instance_name)
 
         async def raw_get() -> Any:

@@ -34,7 +34,20 @@ from ._exceptions import (
 from ._operation import RequestOptions
 from ._operations import OPERATIONS
 from ._version import __version__
-from .resources import App, Apps, Consumers, Instance, Instances, Queues
+from .resources import (
+    App,
+    Apps,
+    AsyncApp,
+    AsyncApps,
+    AsyncConsumers,
+    AsyncInstance,
+    AsyncInstances,
+    AsyncQueues,
+    Consumers,
+    Instance,
+    Instances,
+    Queues,
+)
 from .types import Autoscale, Branch, Consumer, Problem, Queue, Scheduled, Stats
 
 __all__ = [
@@ -52,7 +65,13 @@ __all__ = [
     "APITimeoutError",
     "App",
     "Apps",
+    "AsyncApp",
+    "AsyncApps",
     "AsyncClient",
+    "AsyncConsumers",
+    "AsyncInstance",
+    "AsyncInstances",
+    "AsyncQueues",
     "AuthenticationError",
     "Autoscale",
     "BadRequestError",

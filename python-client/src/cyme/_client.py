@@ -33,6 +33,7 @@ from ._exceptions import (
 )
 from ._operation import Flow, Operation, RequestOptions, names
 from ._version import __version__
+from .resources._async import AsyncApps, AsyncClientMethods
 from .resources.apps import App, Apps
 from .types import Branch, Scheduled
 
@@ -113,7 +114,6 @@ class BaseClient:
         self.timeout = C.DEFAULT_TIMEOUT if timeout is None else httpx.Timeout(timeout)
         self.max_retries = C.DEFAULT_MAX_RETRIES if max_retries is None else max_retries
         self._headers = dict(headers or {})
-        self.apps = Apps(self)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__}: {self.base_url!r}>"
@@ -126,8 +126,12 @@ class BaseClient:
         if max_retries is not None:
             clone.max_retries = max_retries
         clone._owns_http = False
-        clone.apps = Apps(clone)
+        clone._bind_resources()
         return clone
+
+    def _bind_resources(self) -> None:  # pragma: no cover - abstract
+        """Make the resources (`apps`) of this client, sync or async."""
+        raise NotImplementedError
 
     # -- requests -------------------------------------------------------------
 
@@ -260,57 +264,23 @@ class BaseClient:
             return APITimeoutError(request=request)
         return APIConnectionError(request=request)
 
-    # -- the API at the top level: the branch, and apps -----------------------
+    # -- the API at the top level: the branch -----------------------------------
 
     def _flow_branches(self) -> Operation[list[str]]:
         return Operation("listBranches", "GET", ("branches",), names)
 
-    def get_branch(self, id: str, **options: Unpack[RequestOptions]) -> Branch:
-        """Describe this branch, or a neighbour by its id (`getBranch`)."""
-        op = Operation("getBranch", "GET", ("branches", id), Branch.model_validate, options=options)
-        return self._call(op)
+    def _op_get_branch(self, id: str, options: RequestOptions) -> Operation[Branch]:
+        parse = Branch.model_validate
+        return Operation("getBranch", "GET", ("branches", id), parse, options=options)
 
-    def ping(self, **options: Unpack[RequestOptions]) -> str:
-        """Check that the branch is up; returns `"pong"` (`ping`)."""
-        op = Operation("ping", "GET", ("ping",), lambda data: str(data["ok"]), options=options)
-        return self._call(op)
+    def _op_ping(self, options: RequestOptions) -> Operation[str]:
+        return Operation("ping", "GET", ("ping",), lambda data: str(data["ok"]), options=options)
 
-    def spec(self, **options: Unpack[RequestOptions]) -> str:
-        """The branch's openapi.yaml, as text (`getOpenAPI`)."""
-        op = Operation("getOpenAPI", "GET", ("openapi.yaml",), str, text=True, options=options)
-        return self._call(op)
+    def _op_spec(self, options: RequestOptions) -> Operation[str]:
+        return Operation("getOpenAPI", "GET", ("openapi.yaml",), str, text=True, options=options)
 
-    def docs(self, **options: Unpack[RequestOptions]) -> str:
-        """The branch's HTML reference page (`getDocs`)."""
-        op = Operation("getDocs", "GET", ("docs",), str, text=True, options=options)
-        return self._call(op)
-
-    def add(
-        self,
-        name: str,
-        broker: str | None = None,
-        arguments: str | None = None,
-        extra_config: Mapping[str, Any] | None = None,
-        **options: Unpack[RequestOptions],
-    ) -> App:
-        """Create or update the app `name` (`putApp`); same as `client.apps.add`."""
-        return self.apps.add(name, broker, arguments, extra_config, **options)
-
-    def get(self, name: str, **options: Unpack[RequestOptions]) -> App:
-        """The app `name` (`getApp`)."""
-        return self.apps.get(name, **options)
-
-    def all(self, **options: Unpack[RequestOptions]) -> list[App]:
-        """Every app of the branch, fetched one by one."""
-        return self.apps.all(**options)
-
-    def all_names(self, **options: Unpack[RequestOptions]) -> list[str]:
-        """The names of the branch's apps (`listApps`)."""
-        return self.apps.all_names(**options)
-
-    def delete(self, name: str, **options: Unpack[RequestOptions]) -> App:
-        """Delete the app `name` with its instances and queues (`deleteApp`)."""
-        return self.apps.delete(name, **options)
+    def _op_docs(self, options: RequestOptions) -> Operation[str]:
+        return Operation("getDocs", "GET", ("docs",), str, text=True, options=options)
 
     def _call(self, flow: Operation[T] | Flow[T]) -> T:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -342,11 +312,58 @@ class Client(BaseClient):
         self._http = http_client or httpx.Client(
             timeout=self.timeout, headers=self._default_headers()
         )
+        self._bind_resources()
+
+    def _bind_resources(self) -> None:
+        self.apps = Apps(self)
+
+    def get_branch(self, id: str, **options: Unpack[RequestOptions]) -> Branch:
+        """Describe this branch, or a neighbour by its id (`getBranch`)."""
+        return self._call(self._op_get_branch(id, options))
+
+    def ping(self, **options: Unpack[RequestOptions]) -> str:
+        """Check that the branch is up; returns `"pong"` (`ping`)."""
+        return self._call(self._op_ping(options))
+
+    def spec(self, **options: Unpack[RequestOptions]) -> str:
+        """The branch's openapi.yaml, as text (`getOpenAPI`)."""
+        return self._call(self._op_spec(options))
+
+    def docs(self, **options: Unpack[RequestOptions]) -> str:
+        """The branch's HTML reference page (`getDocs`)."""
+        return self._call(self._op_docs(options))
 
     @property
     def branches(self) -> list[str]:
         """Ids of this branch and of its neighbours (`listBranches`)."""
         return self._call(self._flow_branches())
+
+    def add(
+        self,
+        name: str,
+        broker: str | None = None,
+        arguments: str | None = None,
+        extra_config: Mapping[str, Any] | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> App:
+        """Create or update the app `name` (`putApp`); same as `client.apps.add`."""
+        return self.apps.add(name, broker, arguments, extra_config, **options)
+
+    def get(self, name: str, **options: Unpack[RequestOptions]) -> App:
+        """The app `name` (`getApp`)."""
+        return self.apps.get(name, **options)
+
+    def all(self, **options: Unpack[RequestOptions]) -> list[App]:
+        """Every app of the branch, fetched one by one."""
+        return self.apps.all(**options)
+
+    def all_names(self, **options: Unpack[RequestOptions]) -> list[str]:
+        """The names of the branch's apps (`listApps`)."""
+        return self.apps.all_names(**options)
+
+    def delete(self, name: str, **options: Unpack[RequestOptions]) -> App:
+        """Delete the app `name` with its instances and queues (`deleteApp`)."""
+        return self.apps.delete(name, **options)
 
     def with_options(
         self, *, timeout: float | httpx.Timeout | None = None, max_retries: int | None = None
@@ -399,8 +416,11 @@ class Client(BaseClient):
             attempt += 1
 
 
-class AsyncClient(BaseClient):
+class AsyncClient(AsyncClientMethods, BaseClient):
     """The asyncio client: the same methods as `Client`, to be awaited.
+
+    Its resources are the generated async twins of the sync ones
+    (`resources/_async.py`), so `await client.add(...)` is typed `AsyncApp`.
 
     >>> cyme = AsyncClient("http://:8000")
     >>> app = await cyme.add("pycon", broker="amqp://")
@@ -426,6 +446,10 @@ class AsyncClient(BaseClient):
         self._http = http_client or httpx.AsyncClient(
             timeout=self.timeout, headers=self._default_headers()
         )
+        self._bind_resources()
+
+    def _bind_resources(self) -> None:
+        self.apps = AsyncApps(self)
 
     @property
     def branches(self) -> Any:

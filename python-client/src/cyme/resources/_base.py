@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from pydantic import PrivateAttr
 
-from ..types import CymeModel
+from ..types import CymeModel, Scheduled
 
 if TYPE_CHECKING:
+    from typing_extensions import Self
+
     from .._client import BaseClient
 
 
@@ -22,8 +25,9 @@ class Resource:
 class Bound(CymeModel):
     """Base of the models that remember the client they came from.
 
-    With `Client` their methods return results; with `AsyncClient` they
-    return awaitables, since both run the same operations through `_call`.
+    `App` and `Instance` are the sync models; `AsyncApp` and `AsyncInstance`
+    (generated in `_async.py`) hold the same fields and run the same
+    operations, awaited. `_of` turns one into the other, keeping the client.
     """
 
     _client: Any = PrivateAttr(default=None)
@@ -31,3 +35,19 @@ class Bound(CymeModel):
     @property
     def client(self) -> BaseClient:
         return self._client  # type: ignore[no-any-return]
+
+    @classmethod
+    def _of(cls, model: Bound) -> Self:
+        """This class's view of another bound model of the same schema."""
+        made = cls.model_construct(_fields_set=set(model.model_fields_set), **dict(model))
+        made._client = model._client
+        return made
+
+    @classmethod
+    def _of_each(cls, models: Sequence[Bound]) -> list[Self]:
+        return [cls._of(model) for model in models]
+
+    @classmethod
+    def _of_or(cls, model: Bound | Scheduled) -> Self | Scheduled:
+        """`_of`, or the `Scheduled` answer of a `nowait` call as it is."""
+        return model if isinstance(model, Scheduled) else cls._of(model)

@@ -40,7 +40,10 @@ class App(types.App, Bound):
 
     def delete(self, **options: Unpack[RequestOptions]) -> App:
         """Delete this app with all its instances and queues (`deleteApp`)."""
-        return Apps(self.client).delete(self.name, **options)
+        return self.client._call(self._op_delete(options))
+
+    def _op_delete(self, options: RequestOptions) -> Operation[App]:
+        return Apps(self.client)._op_delete(self.name, options)
 
 
 class Apps(Resource):
@@ -61,36 +64,47 @@ class Apps(Resource):
 
         >>> app = cyme.add("pycon", broker="amqp://", arguments="--workdir=/opt/play/proj")
         """
-        json = body(broker=broker, arguments=arguments, extra_config=extra_config)
-        op = Operation("putApp", "PUT", (name,), self._bind, json=json or {}, options=options)
-        return self._client._call(op)
+        return self._client._call(self._op_add(name, broker, arguments, extra_config, options))
 
     def get(self, name: str, **options: Unpack[RequestOptions]) -> App:
         """The app `name` (`getApp`)."""
-        return self._client._call(self._get(name, options))
+        return self._client._call(self._op_get(name, options))
 
     def all_names(self, **options: Unpack[RequestOptions]) -> list[str]:
         """The names of the apps (`listApps`)."""
-        return self._client._call(self._list(options))
+        return self._client._call(self._op_all_names(options))
 
     def all(self, **options: Unpack[RequestOptions]) -> list[App]:
         """Every app, fetched one by one (`listApps`, then `getApp` for each)."""
-        return self._client._call(self._all(options))
+        return self._client._call(self._op_all(options))
 
     def delete(self, name: str, **options: Unpack[RequestOptions]) -> App:
         """Delete the app with all its instances and queues (`deleteApp`)."""
-        op = Operation("deleteApp", "DELETE", (name,), self._bind, options=options)
-        return self._client._call(op)
+        return self._client._call(self._op_delete(name, options))
 
-    def _get(self, name: str, options: RequestOptions) -> Operation[App]:
+    def _op_add(
+        self,
+        name: str,
+        broker: str | None,
+        arguments: str | None,
+        extra_config: Mapping[str, Any] | None,
+        options: RequestOptions,
+    ) -> Operation[App]:
+        json = body(broker=broker, arguments=arguments, extra_config=extra_config)
+        return Operation("putApp", "PUT", (name,), self._bind, json=json or {}, options=options)
+
+    def _op_delete(self, name: str, options: RequestOptions) -> Operation[App]:
+        return Operation("deleteApp", "DELETE", (name,), self._bind, options=options)
+
+    def _op_get(self, name: str, options: RequestOptions) -> Operation[App]:
         return Operation("getApp", "GET", (name,), self._bind, options=options)
 
-    def _list(self, options: RequestOptions) -> Operation[list[str]]:
+    def _op_all_names(self, options: RequestOptions) -> Operation[list[str]]:
         return Operation("listApps", "GET", (), names, options=options)
 
-    def _all(self, options: RequestOptions) -> Flow[list[App]]:
-        found: list[str] = yield self._list(options)
+    def _op_all(self, options: RequestOptions) -> Flow[list[App]]:
+        found: list[str] = yield self._op_all_names(options)
         apps = []
         for name in found:
-            apps.append((yield self._get(name, options)))
+            apps.append((yield self._op_get(name, options)))
         return apps

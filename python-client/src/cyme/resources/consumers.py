@@ -38,23 +38,33 @@ class Consumers(Resource):
         self, queue: str, *, nowait: bool = False, **options: Unpack[RequestOptions]
     ) -> types.Consumer | types.Scheduled:
         """Start consuming from a queue declared in the app (`putConsumer`; `postConsumer`)."""
-        op = Operation(
-            "putConsumer", "PUT", self._path(queue), _parse,
-            params=nowait_params(nowait), options=options,
-        )  # fmt: skip
-        return self._client._call(op)
+        return self._client._call(self._op_add(queue, nowait, options))
 
     def delete(
         self, queue: str, *, nowait: bool = False, **options: Unpack[RequestOptions]
     ) -> types.Consumer | types.Scheduled:
         """Stop consuming from the queue (`deleteConsumer`); `dq.<instance>` cannot be."""
-        op = Operation(
-            "deleteConsumer", "DELETE", self._path(queue), _parse,
-            params=nowait_params(nowait), options=options,
-        )  # fmt: skip
-        return self._client._call(op)
+        return self._client._call(self._op_delete(queue, nowait, options))
 
     def all(self, **options: Unpack[RequestOptions]) -> list[types.Consumer]:
         """The queues consumed, the private `dq.<instance>` among them (`listConsumers`)."""
-        op = Operation("listConsumers", "GET", self._path(), _consumers, options=options)
-        return self._client._call(op)
+        return self._client._call(self._op_all(options))
+
+    def _op_add(
+        self, queue: str, nowait: bool, options: RequestOptions
+    ) -> Operation[types.Consumer]:
+        return Operation(
+            "putConsumer", "PUT", self._path(queue), _parse,
+            params=nowait_params(nowait), options=options,
+        )  # fmt: skip
+
+    def _op_delete(
+        self, queue: str, nowait: bool, options: RequestOptions
+    ) -> Operation[types.Consumer]:
+        return Operation(
+            "deleteConsumer", "DELETE", self._path(queue), _parse,
+            params=nowait_params(nowait), options=options,
+        )  # fmt: skip
+
+    def _op_all(self, options: RequestOptions) -> Operation[list[types.Consumer]]:
+        return Operation("listConsumers", "GET", self._path(), _consumers, options=options)

@@ -39,11 +39,7 @@ class Instance(types.Instance, Bound):
 
     def stats(self, **options: Unpack[RequestOptions]) -> types.Stats:
         """What the worker reports (`getInstanceStats`): `stats()["pool"]["processes"]`."""
-        op = Operation(
-            "getInstanceStats", "GET", self._path("stats"), types.Stats.model_validate,
-            options=options,
-        )  # fmt: skip
-        return self.client._call(op)
+        return self.client._call(self._op_stats(options))
 
     @overload
     def autoscale(
@@ -79,23 +75,34 @@ class Instance(types.Instance, Bound):
         >>> instance.autoscale(min=4, max=10)
         Autoscale(max=10, min=4)
         """
-        parse = types.Autoscale.model_validate
-        if min is None and max is None and not nowait:
-            op = Operation("getAutoscale", "GET", self._path("autoscale"), parse, options=options)
-        else:
-            op = Operation(
-                "putAutoscale", "PUT", self._path("autoscale"), parse,
-                params=nowait_params(nowait), json=body(min=min, max=max) or {}, options=options,
-            )  # fmt: skip
-        return self.client._call(op)
+        return self.client._call(self._op_autoscale(min, max, nowait, options))
 
     def delete(self, **options: Unpack[RequestOptions]) -> Instance:
         """Stop the instance and delete it (`deleteInstance`)."""
-        op = Operation(
+        return self.client._call(self._op_delete(options))
+
+    def _op_stats(self, options: RequestOptions) -> Operation[types.Stats]:
+        return Operation(
+            "getInstanceStats", "GET", self._path("stats"), types.Stats.model_validate,
+            options=options,
+        )  # fmt: skip
+
+    def _op_autoscale(
+        self, min: int | None, max: int | None, nowait: bool, options: RequestOptions
+    ) -> Operation[types.Autoscale]:
+        parse = types.Autoscale.model_validate
+        if min is None and max is None and not nowait:
+            return Operation("getAutoscale", "GET", self._path("autoscale"), parse, options=options)
+        return Operation(
+            "putAutoscale", "PUT", self._path("autoscale"), parse,
+            params=nowait_params(nowait), json=body(min=min, max=max) or {}, options=options,
+        )  # fmt: skip
+
+    def _op_delete(self, options: RequestOptions) -> Operation[Instance]:
+        return Operation(
             "deleteInstance", "DELETE", self._path(), lambda data: Instance.bind(self.client, data),
             options=options,
         )  # fmt: skip
-        return self.client._call(op)
 
 
 class Instances(Resource):
@@ -153,50 +160,68 @@ class Instances(Resource):
 
         >>> instance = app.instances.add()
         """
-        path: tuple[str, ...] = (self.app, "instances")
-        operation_id = "createInstance"
-        if name is not None:
-            operation_id, path = "createNamedInstance", (*path, name)
-        json = body(broker=broker, pool=pool, arguments=arguments, extra_config=extra_config)
-        op = Operation(
-            operation_id, "POST", path, self._bind,
-            params=nowait_params(nowait), json=json or {}, options=options,
+        op = self._op_add(
+            name, broker=broker, pool=pool, arguments=arguments, extra_config=extra_config,
+            nowait=nowait, options=options,
         )  # fmt: skip
         return self._client._call(op)
 
     def get(self, name: str, **options: Unpack[RequestOptions]) -> Instance:
         """The instance `name` (`getInstance`)."""
-        return self._client._call(self._get(name, options))
+        return self._client._call(self._op_get(name, options))
 
     def all_names(self, **options: Unpack[RequestOptions]) -> list[str]:
         """The names of the app's instances (`listInstances`)."""
-        return self._client._call(self._list(options))
+        return self._client._call(self._op_all_names(options))
 
     def all(self, **options: Unpack[RequestOptions]) -> list[Instance]:
         """Every instance of the app, fetched one by one."""
-        return self._client._call(self._all(options))
+        return self._client._call(self._op_all(options))
 
     def delete(
         self, name: str, *, nowait: bool = False, **options: Unpack[RequestOptions]
     ) -> Instance | types.Scheduled:
         """Stop and delete the instance `name` (`deleteInstance`)."""
-        op = Operation(
+        return self._client._call(self._op_delete(name, nowait, options))
+
+    def _op_add(
+        self,
+        name: str | None,
+        *,
+        broker: str | None,
+        pool: Pool | None,
+        arguments: str | None,
+        extra_config: Mapping[str, Any] | None,
+        nowait: bool,
+        options: RequestOptions,
+    ) -> Operation[Instance]:
+        path: tuple[str, ...] = (self.app, "instances")
+        operation_id = "createInstance"
+        if name is not None:
+            operation_id, path = "createNamedInstance", (*path, name)
+        json = body(broker=broker, pool=pool, arguments=arguments, extra_config=extra_config)
+        return Operation(
+            operation_id, "POST", path, self._bind,
+            params=nowait_params(nowait), json=json or {}, options=options,
+        )  # fmt: skip
+
+    def _op_delete(self, name: str, nowait: bool, options: RequestOptions) -> Operation[Instance]:
+        return Operation(
             "deleteInstance", "DELETE", (self.app, "instances", name), self._bind,
             params=nowait_params(nowait), options=options,
         )  # fmt: skip
-        return self._client._call(op)
 
-    def _get(self, name: str, options: RequestOptions) -> Operation[Instance]:
+    def _op_get(self, name: str, options: RequestOptions) -> Operation[Instance]:
         return Operation(
             "getInstance", "GET", (self.app, "instances", name), self._bind, options=options
         )
 
-    def _list(self, options: RequestOptions) -> Operation[list[str]]:
+    def _op_all_names(self, options: RequestOptions) -> Operation[list[str]]:
         return Operation("listInstances", "GET", (self.app, "instances"), names, options=options)
 
-    def _all(self, options: RequestOptions) -> Flow[list[Instance]]:
-        found: list[str] = yield self._list(options)
+    def _op_all(self, options: RequestOptions) -> Flow[list[Instance]]:
+        found: list[str] = yield self._op_all_names(options)
         instances = []
         for name in found:
-            instances.append((yield self._get(name, options)))
+            instances.append((yield self._op_get(name, options)))
         return instances

@@ -71,46 +71,66 @@ class Queues(Resource):
 
         >>> app.queues.add("celery", exchange="celery", routing_key="celery")
         """
-        json = body(
-            exchange=exchange, exchange_type=exchange_type, routing_key=routing_key, options=options
-        )
-        op = Operation(
-            "putQueue", "PUT", (self.app, "queues", name), _parse,
-            params=nowait_params(nowait), json=json or {}, options=request,
+        op = self._op_add(
+            name, exchange=exchange, exchange_type=exchange_type, routing_key=routing_key,
+            options=options, nowait=nowait, request=request,
         )  # fmt: skip
         return self._client._call(op)
 
     def get(self, name: str, **request: Unpack[RequestOptions]) -> types.Queue:
         """The queue `name` (`getQueue`)."""
-        return self._client._call(self._get(name, request))
+        return self._client._call(self._op_get(name, request))
 
     def all_names(self, **request: Unpack[RequestOptions]) -> list[str]:
         """The names of the app's queues (`listQueues`)."""
-        return self._client._call(self._list(request))
+        return self._client._call(self._op_all_names(request))
 
     def all(self, **request: Unpack[RequestOptions]) -> list[types.Queue]:
         """Every queue of the app, fetched one by one."""
-        return self._client._call(self._all(request))
+        return self._client._call(self._op_all(request))
 
     def delete(
         self, name: str, *, nowait: bool = False, **request: Unpack[RequestOptions]
     ) -> types.Queue | types.Scheduled:
         """Delete the queue; its consumers stop consuming from it (`deleteQueue`)."""
-        op = Operation(
+        return self._client._call(self._op_delete(name, nowait, request))
+
+    def _op_add(
+        self,
+        name: str,
+        *,
+        exchange: str | None,
+        exchange_type: ExchangeType | None,
+        routing_key: str | None,
+        options: Mapping[str, Any] | None,
+        nowait: bool,
+        request: RequestOptions,
+    ) -> Operation[types.Queue]:
+        json = body(
+            exchange=exchange, exchange_type=exchange_type, routing_key=routing_key, options=options
+        )
+        return Operation(
+            "putQueue", "PUT", (self.app, "queues", name), _parse,
+            params=nowait_params(nowait), json=json or {}, options=request,
+        )  # fmt: skip
+
+    def _op_delete(
+        self, name: str, nowait: bool, request: RequestOptions
+    ) -> Operation[types.Queue]:
+        return Operation(
             "deleteQueue", "DELETE", (self.app, "queues", name), _parse,
             params=nowait_params(nowait), options=request,
         )  # fmt: skip
-        return self._client._call(op)
 
-    def _get(self, name: str, request: RequestOptions) -> Operation[types.Queue]:
+    def _op_get(self, name: str, request: RequestOptions) -> Operation[types.Queue]:
         return Operation("getQueue", "GET", (self.app, "queues", name), _parse, options=request)
 
-    def _list(self, request: RequestOptions) -> Operation[list[str]]:
+    def _op_all_names(self, request: RequestOptions) -> Operation[list[str]]:
         return Operation("listQueues", "GET", (self.app, "queues"), names, options=request)
 
-    def _all(self, request: RequestOptions) -> Flow[list[types.Queue]]:
-        found: list[str] = yield self._list(request)
+    def _op_all(self, request: RequestOptions) -> Flow[list[types.Queue]]:
+        found: list[str] = yield self._op_all_names(request)
         queues = []
         for name in found:
-            queues.append((yield self._get(name, request)))
+            queues.append((yield self._op_get(name, request)))
         return queues

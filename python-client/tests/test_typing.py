@@ -1,0 +1,147 @@
+"""The types mypy gives each client's results (checked by `mypy --strict tests`).
+
+The `_types` functions are never called: `assert_type` is a check for mypy,
+so a wrong type fails the lint, not a test. `AsyncClient`'s methods are the
+generated twins of `resources/_async.py`; without them mypy would type
+`await app.instances.add()` with the sync result. The tests below check
+what a type check cannot: that the objects are of the classes typed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import respx
+from typing_extensions import assert_type
+
+import cyme
+from cyme import (
+    App,
+    AsyncApp,
+    AsyncApps,
+    AsyncClient,
+    AsyncConsumers,
+    AsyncInstance,
+    AsyncInstances,
+    AsyncQueues,
+    Autoscale,
+    Branch,
+    Client,
+    Consumer,
+    Consumers,
+    Instance,
+    Instances,
+    Queue,
+    Queues,
+    Scheduled,
+    Stats,
+)
+
+
+def _sync_types(client: Client) -> None:  # pragma: no cover - for mypy
+    assert_type(client.ping(), str)
+    assert_type(client.get_branch("b"), Branch)
+    assert_type(client.branches, list[str])
+    app = client.add("x")
+    assert_type(app, App)
+    assert_type(client.get("x"), App)
+    assert_type(client.all(), list[App])
+    assert_type(client.all_names(), list[str])
+    assert_type(client.delete("x"), App)
+    assert_type(client.apps.add("x"), App)
+    assert_type(app.delete(), App)
+    assert_type(app.instances, Instances)
+    assert_type(app.queues, Queues)
+    inst = app.instances.add()
+    assert_type(inst, Instance)
+    assert_type(app.instances.add(nowait=True), Scheduled)
+    assert_type(app.instances.get("w"), Instance)
+    assert_type(app.instances.all(), list[Instance])
+    assert_type(app.instances.delete("w"), Instance | Scheduled)
+    assert_type(inst.autoscale(), Autoscale)
+    assert_type(inst.autoscale(nowait=True), Scheduled)
+    assert_type(inst.stats(), Stats)
+    assert_type(inst.delete(), Instance)
+    assert_type(inst.consumers, Consumers)
+    assert_type(inst.consumers.all(), list[Consumer])
+    assert_type(app.queues.add("q"), Queue)
+    assert_type(app.queues.add("q", nowait=True), Scheduled)
+    assert_type(app.queues.all(), list[Queue])
+
+
+async def _async_types(aclient: AsyncClient) -> None:  # pragma: no cover - for mypy
+    assert_type(await aclient.ping(), str)
+    assert_type(await aclient.spec(), str)
+    assert_type(await aclient.get_branch("b"), Branch)
+    assert_type(await aclient.add("x"), AsyncApp)
+    app = await aclient.get("x")
+    assert_type(app, AsyncApp)
+    assert_type(await aclient.all(), list[AsyncApp])
+    assert_type(await aclient.all_names(), list[str])
+    assert_type(await aclient.delete("x"), AsyncApp)
+    assert_type(await aclient.apps.add("x"), AsyncApp)
+    assert_type(await aclient.with_options(max_retries=0).apps.get("x"), AsyncApp)
+    assert_type(await app.delete(), AsyncApp)
+    assert_type(app.instances, AsyncInstances)
+    assert_type(app.queues, AsyncQueues)
+    inst = await app.instances.add()
+    assert_type(inst, AsyncInstance)
+    assert_type(await app.instances.add(nowait=True), Scheduled)
+    assert_type(await app.instances.get("w"), AsyncInstance)
+    assert_type(await app.instances.all(), list[AsyncInstance])
+    assert_type(await app.instances.delete("w"), AsyncInstance | Scheduled)
+    assert_type(await inst.autoscale(), Autoscale)
+    assert_type(await inst.autoscale(nowait=True), Scheduled)
+    assert_type(await inst.stats(), Stats)
+    assert_type(await inst.delete(), AsyncInstance)
+    assert_type(inst.consumers, AsyncConsumers)
+    assert_type(await inst.consumers.all(), list[Consumer])
+    assert_type(await app.queues.add("q"), Queue)
+    assert_type(await app.queues.add("q", nowait=True), Scheduled)
+    assert_type(await app.queues.all(), list[Queue])
+
+
+APP = {"name": "app", "broker": "amqp://", "arguments": "", "extra_config": {}}
+INSTANCE = {
+    "name": "w",
+    "app": "app",
+    "broker": "amqp://",
+    "pool": "prefork",
+    "arguments": "",
+    "extra_config": {},
+    "queues": [],
+    "min_concurrency": 1,
+    "max_concurrency": 1,
+    "is_enabled": True,
+}
+
+
+def test_async_results_are_the_async_classes() -> None:
+    async def main() -> None:
+        async with AsyncClient("http://branch") as aclient:
+            app = await aclient.get("app")
+            assert isinstance(app, AsyncApp)
+            assert repr(app) == "<AsyncApp: 'http://branch/app'>"
+            assert app.name == "app"
+            assert app.client is aclient
+            assert isinstance(app.instances, AsyncInstances)
+            inst = await app.instances.get("w")
+            assert isinstance(inst, AsyncInstance)
+            assert inst.name == "w"
+            assert isinstance(inst.consumers, AsyncConsumers)
+            clone = aclient.with_options(max_retries=0)
+            assert isinstance(clone.apps, AsyncApps)
+            assert clone.apps._aclient is clone
+
+    with respx.mock(base_url="http://branch", assert_all_called=True) as mock:
+        mock.get("/app").respond(json=APP)
+        mock.get("/app/instances/w").respond(json=INSTANCE)
+        asyncio.run(main())
+
+
+def test_sync_results_stay_sync() -> None:
+    with respx.mock(base_url="http://branch") as mock, Client("http://branch") as client:
+        mock.get("/app").respond(json=APP)
+        app = client.get("app")
+        assert type(app) is cyme.App
+        assert isinstance(app.instances, Instances)
