@@ -70,6 +70,7 @@ def _sync_types(client: Client) -> None:  # pragma: no cover - for mypy
 
 
 async def _async_types(aclient: AsyncClient) -> None:  # pragma: no cover - for mypy
+    assert_type(await aclient.branches, list[str])
     assert_type(await aclient.ping(), str)
     assert_type(await aclient.spec(), str)
     assert_type(await aclient.get_branch("b"), Branch)

@@ -16,7 +16,7 @@ import os
 import random
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 from urllib.parse import quote, urlsplit, urlunsplit
 
@@ -452,7 +452,7 @@ class AsyncClient(AsyncClientMethods, BaseClient):
         self.apps = AsyncApps(self)
 
     @property
-    def branches(self) -> Any:
+    def branches(self) -> Awaitable[list[str]]:
         """Ids of this branch and of its neighbours (`listBranches`), to await."""
         return self._call(self._flow_branches())
 
