@@ -1,9 +1,10 @@
 # cyme: the Cyme branch API (openapi.yaml), its reference branch (server-stub/)
-# and, later, its SDKs. `make help` lists the targets.
+# and its SDKs (python-client/, ruby-client/). `make help` lists the targets.
 #
 # Everything a target needs is installed on first use: Debian packages (only
 # when their command is missing; needs root, or sudo), the virtual environment
-# .venv with server-stub and its test and lint extras, and Prism for `make bench`.
+# .venv with server-stub and python-client and their test and lint extras, and
+# Prism for `make bench`.
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -50,7 +51,8 @@ done; \
 if [ -n "$$missing" ]; then $(call apt-install,$$missing); fi
 endef
 
-# Later suites (python-client, ruby-client, tests/) join this list.
+# Each suite runs against live branches it starts itself; tests/ (the shared
+# contract scenarios) will join the list.
 TEST_SUITES := test-spec test-server check-generated test-python check-generated-ruby test-ruby
 
 .PHONY: help
@@ -58,7 +60,7 @@ help: ## Show this help
 	@echo "Usage: make TARGET [HOST=$(HOST)] [PORT=$(PORT)] [DIR=$(DIR)] [BENCH_ARGS=...]"
 	@echo
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) \
-		| awk 'BEGIN {FS = ":.*## "}; {printf "  %-12s %s\n", $$1, $$2}'
+		| awk 'BEGIN {FS = ":.*## "}; {printf "  %-21s %s\n", $$1, $$2}'
 
 $(BIN)/python:
 	@if ! command -v $(PYTHON) >/dev/null 2>&1 || ! $(PYTHON) -c 'import venv, ensurepip' 2>/dev/null; then \
@@ -75,7 +77,7 @@ $(INSTALLED_PY): python-client/pyproject.toml $(INSTALLED)
 	touch $@
 
 .PHONY: install
-install: $(INSTALLED) $(INSTALLED_PY) ## Install what is missing: Debian packages, .venv, server-stub[test,lint], python-client[test,lint]
+install: $(INSTALLED) $(INSTALLED_PY) ## Install what is missing: Debian packages (curl, chromium, ruby and its test gems), .venv with server-stub and python-client
 	@$(call apt-need,$(APT_TEST))
 	@$(call apt-need,$(APT_RUBY))
 	@ruby -e 'require "minitest"; require "webmock"' 2>/dev/null || { $(call apt-install,ruby-minitest ruby-webmock); }
@@ -86,7 +88,7 @@ serve: install ## Start a branch on HOST:PORT (127.0.0.1:8000) with its state in
 	exec $(BIN)/cyme-branch $(HOST):$(PORT) -D $(DIR)
 
 .PHONY: lint
-lint: install ## ruff check, ruff format --check, mypy --strict
+lint: install ## ruff check, ruff format --check and mypy --strict (Python); rubocop and rbs validate (Ruby)
 	$(BIN)/ruff check server-stub bench
 	$(BIN)/ruff format --check server-stub bench
 	cd server-stub && ../$(BIN)/mypy --strict src
@@ -112,7 +114,7 @@ test-python: install ## Run the Python SDK's tests (python-client/tests) against
 	cd python-client && ../$(BIN)/pytest
 
 .PHONY: generate
-generate: install ## Regenerate python-client's models from openapi.yaml, and its async resources
+generate: install ## Regenerate both SDKs' models from openapi.yaml, and the Python SDK's async resources
 	$(BIN)/python tools/generate_models.py
 	$(BIN)/python tools/generate_async.py
 
