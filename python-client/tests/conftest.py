@@ -26,6 +26,20 @@ import cyme
 BIN = Path(sys.executable).parent
 REPO = Path(__file__).resolve().parents[2]
 TOKEN = "s3cret-token-for-tests"
+# Canned answers of a branch, for the few tests that mock one with respx.
+APP_JSON: dict[str, Any] = {"name": "app", "broker": "amqp://", "arguments": "", "extra_config": {}}
+INSTANCE_JSON: dict[str, Any] = {
+    "name": "w1",
+    "app": "app",
+    "broker": "amqp://",
+    "pool": "prefork",
+    "arguments": "",
+    "extra_config": {},
+    "queues": [],
+    "min_concurrency": 1,
+    "max_concurrency": 1,
+    "is_enabled": True,
+}
 
 
 def free_port() -> int:

@@ -8,7 +8,7 @@ import time
 import httpx
 import pytest
 import respx
-from conftest import Api, unique
+from conftest import APP_JSON, INSTANCE_JSON, Api, unique
 
 import cyme
 from cyme import InternalServerError
@@ -56,11 +56,11 @@ def test_same_idempotency_key_on_every_retry() -> None:
         side_effect=[
             httpx.Response(503, headers={"Retry-After": "0"}),
             httpx.Response(502, headers={"Retry-After": "0"}),
-            httpx.Response(201, json=INSTANCE),
+            httpx.Response(201, json=INSTANCE_JSON),
         ]
     )
     with cyme.Client("http://branch.test") as client:
-        app = cyme.App.bind(client, {**APP, "name": "app"})
+        app = cyme.App.bind(client, APP_JSON)
         assert app.instances.add().name == "w1"
     keys = {call.request.headers["Idempotency-Key"] for call in route.calls}
     assert len(route.calls) == 3
@@ -119,18 +119,3 @@ def test_post_without_key_is_not_retried() -> None:
     request.headers["Idempotency-Key"] = "k"
     assert BaseClient._should_retry(request, response, 0, 2)
     assert not BaseClient._should_retry(request, response, 2, 2)
-
-
-APP = {"broker": "amqp://", "arguments": "", "extra_config": {}}
-INSTANCE = {
-    "name": "w1",
-    "app": "app",
-    "broker": "amqp://",
-    "pool": "prefork",
-    "arguments": "",
-    "extra_config": {},
-    "queues": [],
-    "min_concurrency": 1,
-    "max_concurrency": 1,
-    "is_enabled": True,
-}

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 
 import respx
+from conftest import APP_JSON, INSTANCE_JSON
 from typing_extensions import assert_type
 
 import cyme
@@ -102,21 +103,6 @@ async def _async_types(aclient: AsyncClient) -> None:  # pragma: no cover - for 
     assert_type(await app.queues.all(), list[Queue])
 
 
-APP = {"name": "app", "broker": "amqp://", "arguments": "", "extra_config": {}}
-INSTANCE = {
-    "name": "w",
-    "app": "app",
-    "broker": "amqp://",
-    "pool": "prefork",
-    "arguments": "",
-    "extra_config": {},
-    "queues": [],
-    "min_concurrency": 1,
-    "max_concurrency": 1,
-    "is_enabled": True,
-}
-
-
 def test_async_results_are_the_async_classes() -> None:
     async def main() -> None:
         async with AsyncClient("http://branch") as aclient:
@@ -126,23 +112,23 @@ def test_async_results_are_the_async_classes() -> None:
             assert app.name == "app"
             assert app.client is aclient
             assert isinstance(app.instances, AsyncInstances)
-            inst = await app.instances.get("w")
+            inst = await app.instances.get("w1")
             assert isinstance(inst, AsyncInstance)
-            assert inst.name == "w"
+            assert inst.name == "w1"
             assert isinstance(inst.consumers, AsyncConsumers)
             clone = aclient.with_options(max_retries=0)
             assert isinstance(clone.apps, AsyncApps)
             assert clone.apps._aclient is clone
 
     with respx.mock(base_url="http://branch", assert_all_called=True) as mock:
-        mock.get("/app").respond(json=APP)
-        mock.get("/app/instances/w").respond(json=INSTANCE)
+        mock.get("/app").respond(json=APP_JSON)
+        mock.get("/app/instances/w1").respond(json=INSTANCE_JSON)
         asyncio.run(main())
 
 
 def test_sync_results_stay_sync() -> None:
     with respx.mock(base_url="http://branch") as mock, Client("http://branch") as client:
-        mock.get("/app").respond(json=APP)
+        mock.get("/app").respond(json=APP_JSON)
         app = client.get("app")
         assert type(app) is cyme.App
         assert isinstance(app.instances, Instances)
