@@ -37,6 +37,13 @@ class Bound(CymeModel):
         return self._client  # type: ignore[no-any-return]
 
     @classmethod
+    def bind(cls, client: BaseClient, data: Any) -> Self:
+        """A model made from an answer of the branch, bound to the client that got it."""
+        model = cls.model_validate(data)
+        model._client = client
+        return model
+
+    @classmethod
     def _of(cls, model: Bound) -> Self:
         """This class's view of another bound model of the same schema."""
         made = cls.model_construct(_fields_set=set(model.model_fields_set), **dict(model))

@@ -14,17 +14,9 @@ from .queues import Queues
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
-    from .._client import BaseClient
-
 
 class App(types.App, Bound):
     """An app, with its instances and queues: `app.instances.add()`."""
-
-    @classmethod
-    def bind(cls, client: BaseClient, data: Any) -> App:
-        app = cls.model_validate(data)
-        app._client = client
-        return app
 
     def __repr__(self) -> str:
         # Only the URL: the broker may carry a user name worth keeping private.

@@ -20,12 +20,6 @@ Pool = Literal["prefork", "threads", "solo", "eventlet", "gevent"]
 class Instance(types.Instance, Bound):
     """A worker instance: `instance.stats()`, `instance.autoscale(min=4, max=10)`."""
 
-    @classmethod
-    def bind(cls, client: BaseClient, data: Any) -> Instance:
-        instance = cls.model_validate(data)
-        instance._client = client
-        return instance
-
     def __repr__(self) -> str:
         return f"<Instance: {self.name!r}>"
 
