@@ -120,13 +120,15 @@ generate: install ## Regenerate both SDKs' models from openapi.yaml, and the Pyt
 
 .PHONY: check-generated
 check-generated: install ## Fail when python-client's models or async resources are not what the generators write
-	@tmp=$$(mktemp); trap 'rm -f $$tmp' EXIT; \
-	$(BIN)/python tools/generate_models.py $$tmp; \
-	diff -u python-client/src/cyme/types/_generated.py $$tmp \
+	@tmp=$$(mktemp -d); trap 'rm -rf $$tmp' EXIT; \
+	$(BIN)/python tools/generate_models.py $$tmp/_generated.py; \
+	diff -u python-client/src/cyme/types/_generated.py $$tmp/_generated.py \
 		|| { echo "python-client models are stale: run make generate"; exit 1; }; \
 	$(BIN)/python tools/generate_async.py $$tmp; \
-	diff -u python-client/src/cyme/resources/_async.py $$tmp \
-		|| { echo "python-client async resources (resources/_async.py) are stale: run make generate"; exit 1; }
+	for f in resources/_async.py _async_client.py; do \
+		diff -u python-client/src/cyme/$$f $$tmp/$${f##*/} \
+			|| { echo "python-client async code ($$f) is stale: run make generate"; exit 1; }; \
+	done
 
 generate: generate-ruby
 

@@ -23,11 +23,30 @@ HTTP_METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "tra
 
 def test_all_is_complete() -> None:
     public = {name for name in vars(cyme) if not name.startswith("_")}
-    submodules = {"resources"}  # imported as a side effect of the package
+    submodules = {"resources", "types"}  # imported as a side effect of the package
     assert public - submodules - set(cyme.__all__) == set()
     for name in cyme.__all__:
         assert hasattr(cyme, name), name
     assert len(cyme.__all__) == len(set(cyme.__all__))
+
+
+def test_import_loads_no_model_until_a_client_is_made() -> None:
+    code = (
+        "import sys, cyme\n"
+        "assert 'pydantic.main' not in sys.modules and 'cyme.types' not in sys.modules\n"
+        "assert 'App' in dir(cyme) and 'types' in dir(cyme)\n"
+        "cyme.Client('http://:8000')\n"
+        "assert 'cyme.types' in sys.modules and 'cyme.resources._async' in sys.modules\n"
+        "assert cyme.App.__module__ == 'cyme.resources.apps'\n"
+        "assert cyme.types.Stats is cyme.Stats\n"
+        "try:\n"
+        "    cyme.Nope\n"
+        "except AttributeError as exc:\n"
+        "    assert 'Nope' in str(exc)\n"
+        "else:\n"
+        "    raise AssertionError('cyme.Nope')\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def test_import_needs_no_server_package() -> None:

@@ -23,6 +23,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 import httpx
 
 from . import _constants as C
+from ._async_client import AsyncClientMethods
 from ._exceptions import (
     STATUS_ERRORS,
     APIConnectionError,
@@ -33,12 +34,12 @@ from ._exceptions import (
 )
 from ._operation import Flow, Operation, RequestOptions, names
 from ._version import __version__
-from .resources._async import AsyncApps, AsyncClientMethods
-from .resources.apps import App, Apps
-from .types import Branch, Scheduled
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
+
+    from .resources import App, Apps
+    from .types import Branch
 
 T = TypeVar("T")
 logger = logging.getLogger("cyme")
@@ -255,6 +256,8 @@ class BaseClient:
         if response.status_code >= 400:
             raise BaseClient._make_status_error(response)
         if response.status_code == 202:
+            from .types import Scheduled  # noqa: PLC0415 - loaded by the first client
+
             return cast(T, Scheduled.model_validate(response.json()))
         return op.parse(response.text if op.text else response.json())
 
@@ -270,6 +273,8 @@ class BaseClient:
         return Operation("listBranches", "GET", ("branches",), names)
 
     def _op_get_branch(self, id: str, options: RequestOptions) -> Operation[Branch]:
+        from .types import Branch  # noqa: PLC0415 - loaded by the first client
+
         parse = Branch.model_validate
         return Operation("getBranch", "GET", ("branches", id), parse, options=options)
 
@@ -294,6 +299,7 @@ class Client(BaseClient):
     """
 
     _http: httpx.Client
+    apps: Apps
 
     def __init__(
         self,
@@ -315,6 +321,10 @@ class Client(BaseClient):
         self._bind_resources()
 
     def _bind_resources(self) -> None:
+        # The resources, and with them the models and pydantic, load with the
+        # first client rather than with `import cyme`.
+        from .resources.apps import Apps  # noqa: PLC0415
+
         self.apps = Apps(self)
 
     def get_branch(self, id: str, **options: Unpack[RequestOptions]) -> Branch:
@@ -449,6 +459,8 @@ class AsyncClient(AsyncClientMethods, BaseClient):
         self._bind_resources()
 
     def _bind_resources(self) -> None:
+        from .resources._async import AsyncApps  # noqa: PLC0415 - see Client._bind_resources
+
         self.apps = AsyncApps(self)
 
     @property

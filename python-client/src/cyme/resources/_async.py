@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any, Literal, cast, overload
 
 from .. import types
 from .._operation import RequestOptions
-from ..types import Branch
 from ._base import Bound
 from .apps import App, Apps
 from .consumers import Consumers
@@ -22,7 +21,7 @@ from .queues import ExchangeType, Queues
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
-    from .._client import AsyncClient, BaseClient
+    from .._client import AsyncClient
 
 
 class AsyncConsumers:
@@ -480,91 +479,3 @@ class AsyncApps:
         op = self._sync._op_delete(name, options)
         done = await self._aclient._call(op)
         return AsyncApp._of(done)
-
-
-class AsyncClientMethods:
-    """The API methods of `AsyncClient` itself: `await client.add("pycon")`."""
-
-    apps: AsyncApps
-
-    @property
-    def _aclient(self) -> AsyncClient:
-        return cast("AsyncClient", self)
-
-    @property
-    def _sync(self) -> BaseClient:
-        return cast("BaseClient", self)
-
-    async def get_branch(
-        self,
-        id: str,
-        **options: Unpack[RequestOptions],
-    ) -> Branch:
-        """Describe this branch, or a neighbour by its id (`getBranch`)."""
-        op = self._sync._op_get_branch(id, options)
-        return await self._aclient._call(op)
-
-    async def ping(
-        self,
-        **options: Unpack[RequestOptions],
-    ) -> str:
-        """Check that the branch is up; returns `"pong"` (`ping`)."""
-        op = self._sync._op_ping(options)
-        return await self._aclient._call(op)
-
-    async def spec(
-        self,
-        **options: Unpack[RequestOptions],
-    ) -> str:
-        """The branch's openapi.yaml, as text (`getOpenAPI`)."""
-        op = self._sync._op_spec(options)
-        return await self._aclient._call(op)
-
-    async def docs(
-        self,
-        **options: Unpack[RequestOptions],
-    ) -> str:
-        """The branch's HTML reference page (`getDocs`)."""
-        op = self._sync._op_docs(options)
-        return await self._aclient._call(op)
-
-    async def add(
-        self,
-        name: str,
-        broker: str | None = None,
-        arguments: str | None = None,
-        extra_config: Mapping[str, Any] | None = None,
-        **options: Unpack[RequestOptions],
-    ) -> AsyncApp:
-        """Create or update the app `name` (`putApp`); same as `client.apps.add`."""
-        return await self.apps.add(name, broker, arguments, extra_config, **options)
-
-    async def get(
-        self,
-        name: str,
-        **options: Unpack[RequestOptions],
-    ) -> AsyncApp:
-        """The app `name` (`getApp`)."""
-        return await self.apps.get(name, **options)
-
-    async def all(
-        self,
-        **options: Unpack[RequestOptions],
-    ) -> list[AsyncApp]:
-        """Every app of the branch, fetched one by one."""
-        return await self.apps.all(**options)
-
-    async def all_names(
-        self,
-        **options: Unpack[RequestOptions],
-    ) -> list[str]:
-        """The names of the branch's apps (`listApps`)."""
-        return await self.apps.all_names(**options)
-
-    async def delete(
-        self,
-        name: str,
-        **options: Unpack[RequestOptions],
-    ) -> AsyncApp:
-        """Delete the app `name` with its instances and queues (`deleteApp`)."""
-        return await self.apps.delete(name, **options)
