@@ -247,6 +247,11 @@ def main(argv: list[str]) -> int:
         problems.append(f"{OUTPUT.relative_to(ROOT)} is out of date: run make coverage-matrix")
     for problem in problems:
         print(f"coverage: {problem}", file=sys.stderr)
+    if not problems:
+        print(
+            f"coverage: {len(operations)} operations, each served, in both SDKs and exercised "
+            f"with every status documented; {OUTPUT.relative_to(ROOT)} is current"
+        )
     return 1 if problems else 0
 
 

@@ -7,13 +7,9 @@ in CYME_CONTRACT_RESULTS), which verdict.py compares with Ruby's.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Generator, Iterator
-from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from contract import BranchPool, write_results
 
