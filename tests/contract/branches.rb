@@ -49,18 +49,29 @@ module Contract
     end
 
     def stop
-      begin
-        Process.kill("TERM", @pid)
-        Process.wait(@pid)
-      rescue Errno::ESRCH, Errno::ECHILD
-        nil
-      end
+      terminate
       @neighbours.each(&:stop)
       @listeners.each(&:close)
       FileUtils.rm_rf(@root)
     end
 
     private
+
+    # TERM, and KILL when the branch has not finished its requests in 10 s.
+    def terminate
+      Process.kill("TERM", @pid)
+      deadline = Contract.monotonic + 10
+      until Process.waitpid(@pid, Process::WNOHANG)
+        if Contract.monotonic > deadline
+          Process.kill("KILL", @pid)
+          Process.wait(@pid)
+          return
+        end
+        sleep 0.02
+      end
+    rescue Errno::ESRCH, Errno::ECHILD
+      nil
+    end
 
     def argv(config)
       argv = [BRANCH_COMMAND, "127.0.0.1:#{@port}", "-i", @id, "-D", File.join(@root, "state")]

@@ -37,6 +37,7 @@ class ScenariosTest < Minitest::Test
   def run_scenario(scenario, branch)
     sdk = RubyOps::RubySdk.new(branch.url, branch.token)
     Contract.run(scenario, sdk, { "branch_id" => branch.id })
+    self.assertions += scenario.steps.length # each step is checked
   rescue Contract::StepFailed => e
     flunk(e.message)
   ensure
