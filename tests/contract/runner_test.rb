@@ -67,7 +67,43 @@ class RunnerTest < Minitest::Test
     sdk&.close
   end
 
+  # Both SDKs perform a create-or-update operation's POST twin with its PUT form.
+  PUT_FORM = %w[postApp postAutoscale postConsumer postQueue].freeze
+  # What the table's call would have sent, caught before it is sent.
+  Sent = Class.new(StandardError) do
+    attr_reader :request
+
+    def initialize(request)
+      @request = request
+      super(request.inspect)
+    end
+  end
+
+  # The table's call for an operationId sends that operation's method and path.
+  def test_each_entry_sends_its_operation
+    client = Cyme::Client.new("http://127.0.0.1:9")
+    client.transport.define_singleton_method(:request) { |method, path, **| raise Sent, [method, path] }
+    spec_operations.each do |id, (method, template, names)|
+      values = names.to_h { |name| [name, "#{name}-1"] }
+      body = id.include?("Autoscale") && method != "GET" ? { "max" => 2 } : {}
+      args = RubyOps::Args.new(id, values.merge(body))
+      sent = assert_raises(Sent, id) { RubyOps::OPS.fetch(id).call(RubyOps::Sdk.new(client), args) }
+      path = template.gsub(/\{(\w+)\}/) { values.fetch(Regexp.last_match(1)) }
+      assert_equal [PUT_FORM.include?(id) ? "PUT" : method, path], sent.request, id
+    end
+  end
+
   private
+
+  # operationId => [METHOD, path template, path parameter names]
+  def spec_operations
+    spec = YAML.safe_load(File.read(File.join(Contract::REPO, "openapi.yaml")), aliases: true)
+    spec["paths"].each_with_object({}) do |(template, item), found|
+      item.except("parameters").each do |method, op|
+        found[op["operationId"]] = [method.upcase, template, template.scan(/\{(\w+)\}/).flatten]
+      end
+    end
+  end
 
   # Runs one scenario through the Ruby runner; returns its exit status, its
   # output and what its results file says of the scenario.

@@ -5,6 +5,8 @@ the same for the Ruby runner, and test_verdict.py for the verdict."""
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import json
 import os
 import subprocess
@@ -13,11 +15,14 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
+import cyme
 import pytest
 import yaml
+from cyme._operation import Operation
+from cyme_branch.spec import Spec
 
 from contract import HERE, REPO, SPEC, Call, ScenarioError
-from python_ops import OPS, Mode, PythonSdk
+from python_ops import OPS, Args, Mode, PythonSdk, Sdk
 
 MODES: tuple[Mode, ...] = ("sync", "async")
 BREAKAGES = {
@@ -99,3 +104,48 @@ def test_an_argument_the_table_ignores_fails(mode: Mode) -> None:
             sdk.call(Call("getApp", {"app": "x", "pool": "solo"}, {"max_retries": 0}))
     finally:
         sdk.close()
+
+
+# Both SDKs perform a create-or-update operation's POST twin with its PUT form.
+PUT_FORM = {"postApp": "PUT", "postAutoscale": "PUT", "postConsumer": "PUT", "postQueue": "PUT"}
+
+
+class _Sent(Exception):
+    """What the table's call would have sent, caught before it is sent."""
+
+    def __init__(self, op: Operation[Any]) -> None:
+        super().__init__(op.operation_id)
+        self.op = op
+
+
+def _intercept(flow: Operation[Any] | Any) -> Any:
+    raise _Sent(flow if isinstance(flow, Operation) else next(flow))
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_each_entry_sends_its_operation(mode: Mode) -> None:
+    """The table's call for an operationId sends that operation's method and path."""
+    spec = Spec.load(SPEC)
+    client = (
+        cyme.AsyncClient("http://127.0.0.1:9")
+        if mode == "async"
+        else cyme.Client("http://127.0.0.1:9")
+    )
+    client._call = _intercept  # type: ignore[method-assign]
+    loop = asyncio.new_event_loop()
+    try:
+        for op_id, entry in OPS.items():
+            op = spec.operations[op_id]
+            values = {p.name: f"{p.name}-1" for p in op.params if p.location == "path"}
+            body = {"max": 2} if "Autoscale" in op_id and op.method != "GET" else {}
+            with pytest.raises(_Sent) as sent:
+                value = entry(Sdk(client, mode), Args(op_id, {**values, **body}), {})
+                if inspect.isawaitable(value):
+                    loop.run_until_complete(value)
+            path = op.template.format(**values).rstrip("/") or ""
+            assert (sent.value.op.method, "/" + "/".join(sent.value.op.path)) == (
+                PUT_FORM.get(op_id, op.method),
+                path or "/",
+            ), op_id
+    finally:
+        loop.close()
