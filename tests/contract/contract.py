@@ -49,6 +49,10 @@ IMPLIED_STATUS: dict[str, int] = {
 # Errors without an answer: nothing to compare but the class.
 NO_STATUS = frozenset({"APIConnectionError", "APITimeoutError"})
 POLL_INTERVAL = 0.05
+STEP_KEYS = (
+    *("op", "note", "args", "nowait", "client", "headers", "fault", "idempotency_key"),
+    *("expect", "error", "save", "poll"),
+)
 VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 TYPES = ("string", "integer", "number", "boolean", "object", "array", "null")
 MATCHERS = (
@@ -96,6 +100,12 @@ def load(path: Path) -> Scenario:
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     if not isinstance(data, dict):
         raise ScenarioError(f"{path.name}: a scenario is a mapping")
+    # A misspelt key would silently change a step's meaning; the rest of the
+    # file is checked against scenario.schema.json by test_scenario_files.py.
+    for number, step in enumerate(data.get("steps") or [], 1):
+        unknown = sorted(set(step) - set(STEP_KEYS))
+        if unknown:
+            raise ScenarioError(f"{path.name}, step {number}: unknown keys {unknown}")
     return Scenario(
         name=str(data.get("name")),
         description=str(data.get("description")),
