@@ -5,7 +5,7 @@ require "net/http"
 require "socket"
 require "tmpdir"
 
-# Live branches for the Ruby runner: the twin of the branch part of contract.py.
+# Fresh branches for the Ruby runner: the twin of branches.py.
 module Contract
   # A port nothing listens on.
   def self.free_port

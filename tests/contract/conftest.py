@@ -11,7 +11,8 @@ from collections.abc import Generator, Iterator
 
 import pytest
 
-from contract import BranchPool, write_results
+from branches import BranchPool
+from contract import write_results
 
 RUNS: dict[str, dict[str, str]] = {}
 

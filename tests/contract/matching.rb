@@ -1,8 +1,8 @@
 # frozen_string_literal: true
 
 module Contract
-  # How `expect` matches a result: the Ruby twin of the matching part of
-  # contract.py. matchers.yaml holds the cases both must decide alike.
+  # How `expect` matches a result: the Ruby twin of matching.py.
+  # matchers.yaml holds the cases both must decide alike.
   module Matching
     TYPES = %w[string integer number boolean object array null].freeze
 

@@ -19,7 +19,8 @@ import cyme
 from cyme import RequestOptions
 from cyme.types import CymeModel
 
-from contract import Call, Failure, Outcome, ScenarioError
+from contract import Call, Failure, Outcome
+from matching import ScenarioError
 
 Mode = Literal["sync", "async"]
 

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 import yaml
 
-from contract import ScenarioError, StepFailed, dig, mismatches, substitute
+from contract import StepFailed, dig, substitute
+from matching import ScenarioError, mismatches
 
 CASES: list[dict[str, Any]] = yaml.safe_load(
     (Path(__file__).parent / "matchers.yaml").read_text(encoding="utf-8")

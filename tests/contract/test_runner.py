@@ -21,7 +21,8 @@ import yaml
 from cyme._operation import Operation
 from cyme_branch.spec import Spec
 
-from contract import HERE, REPO, SPEC, Call, ScenarioError
+from contract import HERE, REPO, SPEC, Call
+from matching import ScenarioError
 from python_ops import OPS, Args, Mode, PythonSdk, Sdk
 
 MODES: tuple[Mode, ...] = ("sync", "async")

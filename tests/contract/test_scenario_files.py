@@ -17,19 +17,8 @@ import pytest
 import yaml
 from cyme_branch.spec import Operation, Spec
 
-from contract import (
-    IMPLIED_STATUS,
-    MATCHERS,
-    SCENARIOS,
-    SCHEMA,
-    SPEC,
-    TYPES,
-    VARIABLE,
-    Scenario,
-    ScenarioError,
-    load_all,
-    matcher,
-)
+from contract import IMPLIED_STATUS, SCENARIOS, SCHEMA, SPEC, VARIABLE, Scenario, load_all
+from matching import MATCHERS, TYPES, ScenarioError, matcher
 
 ALL = load_all()
 OPERATIONS = Spec.load(SPEC).operations

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from contract import BranchPool, Scenario, load_all, run
+from branches import BranchPool
+from contract import Scenario, load_all, run
 from python_ops import Mode, PythonSdk
 
 SCENARIOS = load_all()
