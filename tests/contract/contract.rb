@@ -6,11 +6,11 @@ require "json"
 require "yaml"
 
 # The Ruby side of the contract suite: scenarios and their rules (here),
-# how `expect` matches (matching.rb) and live branches (branches.rb); the
+# how `expect` matches (matching.rb) and fresh branches (branches.rb); the
 # twin of contract.py (with matching.py and branches.py), which decides
-# every step alike (matchers.yaml holds the cases both run). A scenario is run step by step through an SDK adapter
-# (ruby_ops.rb) that performs one operationId with SDK-neutral arguments and
-# reports a result or a failure.
+# every step alike (matchers.yaml holds the cases both run). A scenario is
+# run step by step through an SDK adapter (ruby_ops.rb) that performs one
+# operationId with SDK-neutral arguments and reports a result or a failure.
 module Contract
   HERE = __dir__
   REPO = File.expand_path("../..", HERE)
