@@ -51,9 +51,10 @@ done; \
 if [ -n "$$missing" ]; then $(call apt-install,$$missing); fi
 endef
 
-# Each suite runs against live branches it starts itself; tests/ (the shared
-# contract scenarios) will join the list.
-TEST_SUITES := test-spec test-server check-generated test-python check-generated-ruby test-ruby
+# Each suite runs against live branches it starts itself; test-contract runs
+# the scenarios of tests/contract through both SDKs.
+TEST_SUITES := test-spec test-server check-generated test-python test-ruby test-contract
+CONTRACT_RESULTS := build/contract
 
 .PHONY: help
 help: ## Show this help
@@ -95,8 +96,12 @@ lint: install ## ruff check, ruff format --check and mypy --strict (Python); rub
 	cd ruby-client && rake lint typecheck
 	$(BIN)/ruff check --config server-stub/pyproject.toml tools
 	$(BIN)/ruff format --check --config server-stub/pyproject.toml tools
+	$(BIN)/mypy --strict --python-version 3.10 tools/check_generated.py tools/coverage_matrix.py
 	cd python-client && ../$(BIN)/ruff check src tests && ../$(BIN)/ruff format --check src tests
 	cd python-client && ../$(BIN)/mypy --strict src tests
+	$(BIN)/ruff check tests && $(BIN)/ruff format --check tests
+	cd tests && ../$(BIN)/mypy contract
+	rubocop tests/contract
 
 .PHONY: test
 test: lint $(TEST_SUITES) ## Lint, then validate openapi.yaml and run every test suite
@@ -119,16 +124,8 @@ generate: install ## Regenerate both SDKs' models from openapi.yaml, and the Pyt
 	$(BIN)/python tools/generate_async.py
 
 .PHONY: check-generated
-check-generated: install ## Fail when python-client's models or async resources are not what the generators write
-	@tmp=$$(mktemp -d); trap 'rm -rf $$tmp' EXIT; \
-	$(BIN)/python tools/generate_models.py $$tmp/_generated.py; \
-	diff -u python-client/src/cyme/types/_generated.py $$tmp/_generated.py \
-		|| { echo "python-client models are stale: run make generate"; exit 1; }; \
-	$(BIN)/python tools/generate_async.py $$tmp; \
-	for f in resources/_async.py _async_client.py; do \
-		diff -u python-client/src/cyme/$$f $$tmp/$${f##*/} \
-			|| { echo "python-client async code ($$f) is stale: run make generate"; exit 1; }; \
-	done
+check-generated: install ## Regenerate both SDKs' generated files in a temporary directory; fail, naming each stale file, on any difference
+	$(BIN)/python tools/check_generated.py
 
 generate: generate-ruby
 
@@ -136,13 +133,26 @@ generate: generate-ruby
 generate-ruby: ## Regenerate ruby-client's models (lib/cyme/models/generated.rb, sig/) from openapi.yaml
 	ruby-client/bin/generate-models
 
-.PHONY: check-generated-ruby
-check-generated-ruby: install ## Fail when ruby-client's models are not what openapi.yaml generates
-	ruby-client/bin/generate-models --check
-
 .PHONY: test-ruby
 test-ruby: install ## Run the Ruby SDK's tests (ruby-client/test) against live branches, and check its gem installs
 	cd ruby-client && rake test package
+
+# Both runners run even when one fails, so that the verdict can name the
+# scenarios that pass in one language and fail in the other.
+.PHONY: test-contract
+test-contract: install ## Run tests/contract's scenarios through both SDKs on fresh branches, compare the verdicts, check docs/coverage.md
+	rm -rf $(CONTRACT_RESULTS)
+	@failed=0; \
+	CYME_CONTRACT_RESULTS=$(CONTRACT_RESULTS) $(BIN)/pytest tests/contract || failed=1; \
+	CYME_CONTRACT_RESULTS=$(CONTRACT_RESULTS) ruby -w -I ruby-client/lib \
+		-e 'ARGV.each { |test| require File.expand_path(test) }' tests/contract/*_test.rb || failed=1; \
+	$(BIN)/python tests/contract/verdict.py $(CONTRACT_RESULTS) || failed=1; \
+	$(BIN)/python tools/coverage_matrix.py --check || failed=1; \
+	exit $$failed
+
+.PHONY: coverage-matrix
+coverage-matrix: install ## Write docs/coverage.md: every operationId against the branch, both SDKs and the scenarios
+	$(BIN)/python tools/coverage_matrix.py
 
 $(PRISM): bench/package.json bench/package-lock.json
 	@$(call apt-need,$(APT_BENCH))
@@ -159,7 +169,7 @@ bench: install $(PRISM) ## Benchmark the branch against Prism's mock server, and
 
 .PHONY: clean
 clean: ## Remove .venv, bench/node_modules and caches (keeps the state in instances/)
-	rm -rf $(VENV) bench/node_modules
+	rm -rf $(VENV) bench/node_modules $(CONTRACT_RESULTS)
 	find . -type d \( -name __pycache__ -o -name .mypy_cache -o -name .ruff_cache \
 		-o -name .pytest_cache -o -name .hypothesis -o -name .schemathesis -o -name '*.egg-info' \) \
 		-prune -exec rm -rf {} +

@@ -1,10 +1,11 @@
 """Generate the async twins of the Python SDK's resources from the sync ones.
 
-    python tools/generate_async.py [DIR]
+    python tools/generate_async.py [ROOT]
 
 writes python-client/src/cyme/resources/_async.py (the async resources) and
-python-client/src/cyme/_async_client.py (`AsyncClient`'s own API methods), or
-both files into DIR, to be compared with the committed ones.
+python-client/src/cyme/_async_client.py (`AsyncClient`'s own API methods); with
+ROOT, the same paths under ROOT instead of the repository (for the drift gate,
+tools/check_generated.py).
 
 `AsyncClient` runs the operations the sync resources build, so the async
 classes hold no logic: each public method of `Apps`, `App`, `Instances`,
@@ -393,9 +394,11 @@ def format_source(source: str) -> str:
 
 
 def main(argv: list[str]) -> int:
-    directory = Path(argv[1]) if len(argv) > 1 else None
+    root = Path(argv[1]) if len(argv) > 1 else ROOT
     for path, source in generate().items():
-        (path if directory is None else directory / path.name).write_text(source)
+        target = root / path.relative_to(ROOT)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(source)
     return 0
 
 

@@ -27,7 +27,7 @@ class OperationsTest < Minitest::Test
 
   def test_branch_operations
     cyme = client
-    assert_equal({ ok: "pong" }, cyme.ping)
+    assert_equal("pong", cyme.ping)
     id = cyme.branches.first
     branch = cyme.get_branch(id)
     assert_equal id, branch.id

@@ -42,7 +42,7 @@ module Cyme
     # @return [Cyme::Models::Branch] the branch's settings (a neighbour's are fetched through this one)
     def get_branch(id) = @branches.get_branch(id)
 
-    # @return [Cyme::Models::Ok]
+    # @return [String] "pong"
     def ping = @branches.ping
 
     # @return [String] the branch's API description (openapi.yaml)

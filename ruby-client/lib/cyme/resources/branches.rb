@@ -11,8 +11,9 @@ module Cyme
       # @return [Cyme::Models::Branch]
       def get_branch(id) = Models::Branch.from_h(fetch(path("branches", id)))
 
-      # @return [Cyme::Models::Ok] the branch answers (needs no token)
-      def ping = Models::Ok.from_h(fetch(path("ping")))
+      # @return [String] "pong": the branch answers (needs no token). The
+      #   answer's `ok` field, as the Python SDK's `ping()` returns it.
+      def ping = fetch(path("ping")).fetch("ok")
 
       # @return [String] the branch's openapi.yaml
       def spec = fetch(path("openapi.yaml"))

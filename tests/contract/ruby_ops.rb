@@ -1,0 +1,161 @@
+# frozen_string_literal: true
+
+require "cyme"
+require_relative "contract"
+
+# operationId -> the Ruby SDK call that performs it: the runner's one table.
+#
+# Each entry gets the `Sdk` of the step (its client, and handles for apps
+# and instances) and the step's `Args` (by the spec's names). It makes
+# exactly one SDK call, so that a fault or an error belongs to that operation
+# alone: the handles are the SDK's own Cyme::App and Cyme::Instance objects
+# for a name, made without a request, as if the app or instance had been
+# fetched before. Per-call headers (Cyme-Fault, Idempotency-Key) are sent
+# with `Client#with_headers` around the entry.
+module RubyOps
+  # A step's arguments; every one must be used by the table's entry.
+  class Args
+    def initialize(op, values)
+      @op = op
+      @values = values
+      @used = []
+    end
+
+    def req(name)
+      raise Contract::ScenarioError, "#{@op} needs the argument #{name.inspect}" unless @values.key?(name)
+
+      @used << name
+      @values[name]
+    end
+
+    def opt(name)
+      @used << name
+      @values[name]
+    end
+
+    def nowait = opt("nowait") ? true : false
+
+    def check_all_used
+      unused = (@values.keys - @used).sort
+      raise Contract::ScenarioError, "the Ruby table's #{@op} does not take #{unused}" unless unused.empty?
+    end
+  end
+
+  # The step's client, and handles bound to it.
+  Sdk = Struct.new(:client) do
+    def app(name) = Cyme::App.from_wire(client, { "name" => name })
+
+    def instance(app, name) = Cyme::Instance.from_wire(client, { "app" => app, "name" => name })
+
+    def consumers(args) = instance(args.req("app"), args.req("instance")).consumers
+  end
+
+  put_app = lambda do |s, a|
+    s.client.apps.add(a.req("app"), broker: a.opt("broker"), arguments: a.opt("arguments"),
+                                    extra_config: a.opt("extra_config"))
+  end
+  add_instance = lambda do |s, a, name|
+    s.app(a.req("app")).instances.add(name, broker: a.opt("broker"), pool: a.opt("pool"),
+                                            arguments: a.opt("arguments"), extra_config: a.opt("extra_config"),
+                                            nowait: a.nowait)
+  end
+  autoscale = lambda do |s, a|
+    s.instance(a.req("app"), a.req("instance")).autoscale(min: a.opt("min"), max: a.opt("max"), nowait: a.nowait)
+  end
+  put_queue = lambda do |s, a|
+    s.app(a.req("app")).queues.add(a.req("queue"), exchange: a.opt("exchange"), exchange_type: a.opt("exchange_type"),
+                                                   routing_key: a.opt("routing_key"), options: a.opt("options"),
+                                                   nowait: a.nowait)
+  end
+
+  OPS = {
+    "ping" => ->(s, _) { s.client.ping },
+    "getOpenAPI" => ->(s, _) { s.client.spec },
+    "getDocs" => ->(s, _) { s.client.docs },
+    "listBranches" => ->(s, _) { s.client.branches },
+    "getBranch" => ->(s, a) { s.client.get_branch(a.req("branch")) },
+    "listApps" => ->(s, _) { s.client.apps.all_names },
+    "getApp" => ->(s, a) { s.client.apps.get(a.req("app")) },
+    "putApp" => put_app,
+    "postApp" => put_app,
+    "deleteApp" => ->(s, a) { s.client.apps.delete(a.req("app")) },
+    "listInstances" => ->(s, a) { s.app(a.req("app")).instances.all_names },
+    "createInstance" => ->(s, a) { add_instance.call(s, a, nil) },
+    "createNamedInstance" => ->(s, a) { add_instance.call(s, a, a.req("instance")) },
+    "getInstance" => ->(s, a) { s.app(a.req("app")).instances.get(a.req("instance")) },
+    "deleteInstance" => ->(s, a) { s.app(a.req("app")).instances.delete(a.req("instance"), nowait: a.nowait) },
+    "getAutoscale" => autoscale,
+    "putAutoscale" => autoscale,
+    "postAutoscale" => autoscale,
+    "getInstanceStats" => ->(s, a) { s.instance(a.req("app"), a.req("instance")).stats },
+    "listConsumers" => ->(s, a) { s.consumers(a).all },
+    "putConsumer" => ->(s, a) { s.consumers(a).add(a.req("queue"), nowait: a.nowait) },
+    "postConsumer" => ->(s, a) { s.consumers(a).add(a.req("queue"), nowait: a.nowait) },
+    "deleteConsumer" => ->(s, a) { s.consumers(a).delete(a.req("queue"), nowait: a.nowait) },
+    "listQueues" => ->(s, a) { s.app(a.req("app")).queues.all_names },
+    "getQueue" => ->(s, a) { s.app(a.req("app")).queues.get(a.req("queue")) },
+    "putQueue" => put_queue,
+    "postQueue" => put_queue,
+    "deleteQueue" => ->(s, a) { s.app(a.req("app")).queues.delete(a.req("queue"), nowait: a.nowait) }
+  }.freeze
+
+  module_function
+
+  # A result as JSON data: models as the JSON they came from.
+  def plain(value)
+    case value
+    when Cyme::Models::Base then JSON.parse(value.to_json)
+    when Array then value.map { |item| plain(item) }
+    when Hash then value.to_h { |key, item| [key.to_s, plain(item)] }
+    else value
+    end
+  end
+
+  def failure(error)
+    return Contract::Failure.new(cls: short_name(error), fields: []) unless error.is_a?(Cyme::APIStatusError)
+
+    fields = (error.problem&.errors || []).map { |item| item["field"].to_s }
+    Contract::Failure.new(cls: short_name(error), status: error.status, type: error.problem&.type, fields: fields)
+  end
+
+  def short_name(error) = error.class.name.split("::").last
+
+  # Runs calls through Cyme::Client, one client per distinct client setting
+  # of the scenario.
+  class RubySdk
+    def initialize(url, token)
+      @url = url
+      @token = token
+      @clients = {}
+    end
+
+    def client(settings)
+      token = settings.fetch("token", @token)
+      key = [token, settings["max_retries"], settings["timeout"]]
+      @clients[key] ||= begin
+        options = { token: token }
+        options[:max_retries] = settings["max_retries"] if settings.key?("max_retries")
+        options[:timeout] = options[:open_timeout] = settings["timeout"].to_f if settings.key?("timeout")
+        Cyme::Client.new(@url, **options)
+      end
+    end
+
+    def call(call)
+      entry = OPS.fetch(call.op) { raise Contract::ScenarioError, "no SDK call for #{call.op} in the Ruby table" }
+      headers = call.headers.dup
+      headers["Idempotency-Key"] = call.idempotency_key if call.idempotency_key
+      args = Args.new(call.op, call.args)
+      client = client(call.client)
+      value = client.with_headers(headers) { entry.call(Sdk.new(client), args) }
+      args.check_all_used
+      Contract::Outcome.new(result: RubyOps.plain(value))
+    rescue Cyme::APIError => e
+      args&.check_all_used
+      Contract::Outcome.new(failure: RubyOps.failure(e))
+    end
+
+    def close
+      @clients.each_value(&:close)
+    end
+  end
+end

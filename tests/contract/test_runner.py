@@ -1,0 +1,152 @@
+"""The Python runner can fail: a deliberately broken SDK fails the scenarios
+that use what was broken. Each test runs the runner in a subprocess, with a
+pytest plugin that breaks `cyme` before any scenario runs; runner_test.rb does
+the same for the Ruby runner, and test_verdict.py for the verdict."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import cyme
+import pytest
+import yaml
+from cyme._operation import Operation
+from cyme_branch.spec import Spec
+
+from contract import HERE, REPO, SPEC, Call
+from matching import ScenarioError
+from python_ops import OPS, Args, Mode, PythonSdk, Sdk
+
+MODES: tuple[Mode, ...] = ("sync", "async")
+BREAKAGES = {
+    # getApp asks for the wrong path: /apps/NAME instead of /NAME.
+    "wrong_path": """
+        import cyme.resources.apps as apps
+        from cyme._operation import Operation
+
+        def _op_get(self, name, options):
+            return Operation("getApp", "GET", ("apps", name), self._bind, options=options)
+
+        apps.Apps._op_get = _op_get
+    """,
+    # A 404 raises ConflictError instead of NotFoundError.
+    "wrong_error": """
+        import cyme
+        from cyme._exceptions import STATUS_ERRORS
+
+        STATUS_ERRORS[404] = cyme.ConflictError
+    """,
+}
+
+
+def run_runner(tmp_path: Path, scenario: str, breakage: str | None) -> tuple[int, str, Any]:
+    """Run one scenario through the Python runner (both modes); return its exit
+    status, its output and the results file it wrote."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CYME_")}
+    env["CYME_CONTRACT_RESULTS"] = str(tmp_path)
+    argv = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+    argv += [f"{HERE / 'test_scenarios.py'}::test_scenario[{scenario}-{mode}]" for mode in MODES]
+    if breakage is not None:
+        (tmp_path / "breakage.py").write_text(textwrap.dedent(BREAKAGES[breakage]))
+        env["PYTHONPATH"] = str(tmp_path)
+        argv += ["-p", "breakage"]
+    done = subprocess.run(
+        argv, cwd=REPO, env=env, capture_output=True, text=True, check=False, timeout=120
+    )
+    results = json.loads((tmp_path / "python.json").read_text())
+    return done.returncode, done.stdout + done.stderr, results["scenarios"][scenario]["runs"]
+
+
+def test_unbroken_the_scenarios_pass(tmp_path: Path) -> None:
+    status, output, runs = run_runner(tmp_path, "apps", None)
+    assert status == 0, output
+    assert runs == {"async": "passed", "sync": "passed"}
+
+
+def test_a_method_sent_to_the_wrong_path_fails(tmp_path: Path) -> None:
+    status, output, runs = run_runner(tmp_path, "apps", "wrong_path")
+    assert status == 1
+    assert runs == {"async": "failed", "sync": "failed"}
+    # The first getApp step expects the app, and gets a 404 from the wrong path.
+    assert "apps, step 6 (getApp): expected a result, got NotFoundError (404)" in output
+
+
+def test_a_wrong_error_mapping_fails(tmp_path: Path) -> None:
+    status, output, runs = run_runner(tmp_path, "branch", "wrong_error")
+    assert status == 1
+    assert runs == {"async": "failed", "sync": "failed"}
+    assert "expected NotFoundError, got ConflictError (404)" in output
+
+
+def test_the_table_has_every_operation() -> None:
+    spec = yaml.safe_load(SPEC.read_text(encoding="utf-8"))
+    operation_ids = {
+        op["operationId"]
+        for item in spec["paths"].values()
+        for key, op in item.items()
+        if key != "parameters"
+    }
+    assert set(OPS) == operation_ids
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_an_argument_the_table_ignores_fails(mode: Mode) -> None:
+    sdk = PythonSdk(mode, "http://127.0.0.1:9", None)
+    try:
+        with pytest.raises(ScenarioError, match=r"does not take \['pool'\]"):
+            sdk.call(Call("getApp", {"app": "x", "pool": "solo"}, {"max_retries": 0}))
+    finally:
+        sdk.close()
+
+
+# Both SDKs perform a create-or-update operation's POST twin with its PUT form.
+PUT_FORM = {"postApp": "PUT", "postAutoscale": "PUT", "postConsumer": "PUT", "postQueue": "PUT"}
+
+
+class _Sent(Exception):
+    """What the table's call would have sent, caught before it is sent."""
+
+    def __init__(self, op: Operation[Any]) -> None:
+        super().__init__(op.operation_id)
+        self.op = op
+
+
+def _intercept(flow: Operation[Any] | Any) -> Any:
+    raise _Sent(flow if isinstance(flow, Operation) else next(flow))
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_each_entry_sends_its_operation(mode: Mode) -> None:
+    """The table's call for an operationId sends that operation's method and path."""
+    spec = Spec.load(SPEC)
+    client = (
+        cyme.AsyncClient("http://127.0.0.1:9")
+        if mode == "async"
+        else cyme.Client("http://127.0.0.1:9")
+    )
+    client._call = _intercept  # type: ignore[method-assign]
+    loop = asyncio.new_event_loop()
+    try:
+        for op_id, entry in OPS.items():
+            op = spec.operations[op_id]
+            values = {p.name: f"{p.name}-1" for p in op.params if p.location == "path"}
+            body = {"max": 2} if "Autoscale" in op_id and op.method != "GET" else {}
+            with pytest.raises(_Sent) as sent:
+                value = entry(Sdk(client, mode), Args(op_id, {**values, **body}), {})
+                if inspect.isawaitable(value):
+                    loop.run_until_complete(value)
+            path = op.template.format(**values).rstrip("/") or ""
+            assert (sent.value.op.method, "/" + "/".join(sent.value.op.path)) == (
+                PUT_FORM.get(op_id, op.method),
+                path or "/",
+            ), op_id
+    finally:
+        loop.close()
