@@ -96,6 +96,7 @@ POLL_INTERVAL = 0.1  # between two looks at a pool or consumers that are changin
 MAX_PAUSE = 60.0  # the longest pause between two restarts of a worker that keeps dying
 LOG_TAIL = 15  # lines of a worker's log copied to the branch log when it dies at start
 CONTROL_THREADS = 8
+CONNECT_TIMEOUT = 4.0  # kombu's default
 
 
 def split_arguments(text: str) -> tuple[list[str], list[str], list[str]]:
@@ -572,13 +573,17 @@ class CelerySupervisor:
         control = apps.get(broker)
         if control is None:
             app = Celery("cyme-branch", broker=broker, set_as_current=False)
+            # Kombu retries a refused connection until its connect timeout is
+            # over: keep that well inside the deadline, so that a broker that
+            # is down is told apart from a worker that is silent.
+            connect = min(CONNECT_TIMEOUT, self._timeout / 3)
             options: dict[str, Any] = {}
             if urlsplit(broker).scheme in ("redis", "rediss"):
                 # Without these a broker that accepts and never answers holds
                 # the thread for good.
-                options = {"socket_timeout": self._timeout, "socket_connect_timeout": self._timeout}
+                options = {"socket_timeout": self._timeout, "socket_connect_timeout": connect}
             app.conf.update(
-                broker_connection_timeout=self._timeout,
+                broker_connection_timeout=connect,
                 broker_transport_options=options,
                 broker_pool_limit=2,
             )
