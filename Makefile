@@ -16,6 +16,7 @@ PYTHON ?= python3
 HOST ?= 127.0.0.1
 PORT ?= 8000
 DIR ?= instances/
+SUPERVISOR ?= simulated
 BENCH_ARGS ?=
 
 VENV := .venv
@@ -57,7 +58,7 @@ TEST_SUITES := test-spec test-server check-generated test-python check-generated
 
 .PHONY: help
 help: ## Show this help
-	@echo "Usage: make TARGET [HOST=$(HOST)] [PORT=$(PORT)] [DIR=$(DIR)] [BENCH_ARGS=...]"
+	@echo "Usage: make TARGET [HOST=$(HOST)] [PORT=$(PORT)] [DIR=$(DIR)] [SUPERVISOR=$(SUPERVISOR)] [BENCH_ARGS=...]"
 	@echo
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) \
 		| awk 'BEGIN {FS = ":.*## "}; {printf "  %-21s %s\n", $$1, $$2}'
@@ -83,9 +84,9 @@ install: $(INSTALLED) $(INSTALLED_PY) ## Install what is missing: Debian package
 	@ruby -e 'require "minitest"; require "webmock"' 2>/dev/null || { $(call apt-install,ruby-minitest ruby-webmock); }
 
 .PHONY: serve
-serve: install ## Start a branch on HOST:PORT (127.0.0.1:8000) with its state in DIR (instances/)
+serve: install ## Start a branch on HOST:PORT (127.0.0.1:8000) with its state in DIR (instances/); SUPERVISOR=celery for real workers
 	mkdir -p $(DIR)
-	exec $(BIN)/cyme-branch $(HOST):$(PORT) -D $(DIR)
+	exec $(BIN)/cyme-branch $(HOST):$(PORT) -D $(DIR) --supervisor $(SUPERVISOR)
 
 .PHONY: lint
 lint: install ## ruff check, ruff format --check and mypy --strict (Python); rubocop and rbs validate (Ruby)
@@ -148,12 +149,13 @@ $(PRISM): bench/package.json bench/package-lock.json
 	touch $@
 
 .PHONY: bench
-bench: install $(PRISM) ## Benchmark the branch against Prism's mock server, and the Python and Ruby SDKs against raw httpx and Net::HTTP (see docs/benchmarks.md)
+bench: install $(PRISM) ## Benchmark the branch against Prism's mock server, the Python and Ruby SDKs against raw httpx and Net::HTTP, and real workers against Celery by hand (see docs/benchmarks.md)
 	@$(call apt-need,$(APT_BENCH))
 	$(BIN)/python bench/server_bench.py $(BENCH_ARGS)
 	$(BIN)/python bench/python_sdk_bench.py
 	@$(call apt-need,$(APT_RUBY))
 	ruby bench/ruby_sdk_bench.rb
+	$(BIN)/python bench/celery_bench.py
 
 .PHONY: clean
 clean: ## Remove .venv, bench/node_modules and caches (keeps the state in instances/)
