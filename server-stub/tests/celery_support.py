@@ -90,6 +90,7 @@ class CeleryBranch(LiveBranch):
         options = ["--supervisor", "celery", "--sup-interval", f"{interval:g}"]
         super().__init__(root, branch_id, extra=[*options, "--control-timeout", f"{timeout:g}"])
         self.timeout = timeout
+        self.leftovers: list[int] = []  # workers still running when the branch last stopped
 
     def worker_pid(self, name: str) -> int | None:
         try:
@@ -97,11 +98,13 @@ class CeleryBranch(LiveBranch):
         except (OSError, ValueError):
             return None
 
-    def stop(self, sig: int = signal.SIGTERM) -> int | None:
+    def stop(self, sig: int = signal.SIGTERM, *, keep_workers: bool = False) -> int | None:
+        """Stop the branch; then kill any worker it left running, unless told to keep them."""
         code = super().stop(sig)
-        # Whatever happened, leave no worker of this branch running.
-        for pid in processes_mentioning(str(self.dir)):
-            os.kill(pid, signal.SIGKILL)
+        self.leftovers = processes_mentioning(str(self.dir))
+        if not keep_workers:
+            for pid in self.leftovers:
+                os.kill(pid, signal.SIGKILL)
         return code
 
 

@@ -135,6 +135,14 @@ def test_a_worker_that_exits_as_it_starts_is_a_502_and_no_instance(
     assert "no-such-option" in log  # Celery's own words, in the branch log
 
 
+def test_a_setting_celery_cannot_take_on_its_command_line_is_a_502(http: httpx.Client, app: str):
+    # Celery parses `key=value` after `--` as namespace_setting: `timezone` has none.
+    name = unique("w")
+    response = http.post(f"/{app}/instances/{name}", json={"extra_config": {"timezone": "UTC"}})
+    assert_problem(response, 502)
+    assert http.get(f"/{app}/instances").json() == []
+
+
 def test_arguments_that_cannot_be_split_are_a_422(http: httpx.Client, app: str):
     name = unique("w")
     response = http.post(f"/{app}/instances/{name}", json={"arguments": "--workdir='/tmp"})

@@ -220,6 +220,31 @@ def test_the_supervisor_undoes_changes_made_behind_its_back(
     assert {q["name"] for q in http.get(f"{base}/queues").json()} == expected
 
 
+def test_a_redeclared_queue_restarts_its_consumers_under_the_new_declaration(
+    http: httpx.Client, app: str, celery_branch: CeleryBranch, probe: Probe
+):
+    name = create(http, app)
+    http.put(f"/{app}/queues/jobs")
+    http.put(f"/{app}/instances/{name}/queues/jobs")
+    pid = celery_branch.worker_pid(name)
+
+    body = {"exchange": "jobs-x", "exchange_type": "fanout"}
+    assert http.put(f"/{app}/queues/jobs", json=body).status_code == 200
+
+    def redeclared() -> bool:
+        for entry in probe.ask(name, "active_queues") or ():
+            if entry["name"] == "jobs":
+                return (
+                    entry["exchange"]["name"] == "jobs-x" and entry["exchange"]["type"] == "fanout"
+                )
+        return False
+
+    # Celery keeps the first declaration of a queue until it restarts: the branch restarts it.
+    wait_for(redeclared, 20, "the worker consuming jobs as redeclared")
+    assert celery_branch.worker_pid(name) != pid
+    assert probe.queues(name) == {f"dq.{name}", "jobs"}
+
+
 def test_a_killed_worker_is_back_and_consuming_within_30_s(
     http: httpx.Client, app: str, celery_branch: CeleryBranch, probe: Probe
 ):
