@@ -91,7 +91,11 @@ GLOBAL_OPTIONS = {
     "--quiet": False,
     "--skip-checks": False,
 }
-PING_WAIT = 0.5  # a new worker's readiness: wait this long for each ping's reply
+# A new worker's readiness: a ping sent before it listens is lost, so ping
+# again and again, waiting a little longer each time (a far broker's round
+# trip may take more than the first wait).
+FIRST_PING_WAIT = 0.1
+LAST_PING_WAIT = 1.0
 POLL_INTERVAL = 0.1  # between two looks at a pool or consumers that are changing
 MAX_PAUSE = 60.0  # the longest pause between two restarts of a worker that keeps dying
 LOG_TAIL = 15  # lines of a worker's log copied to the branch log when it dies at start
@@ -499,14 +503,16 @@ class CelerySupervisor:
 
     async def _wait_ready(self, worker: _Worker) -> bool:
         """Wait until a new worker answers a ping: True, or False at the deadline."""
+        wait = FIRST_PING_WAIT
         while True:
             if not worker.alive():
                 raise self._exited(worker)
             if time_left(self._timeout) <= 0:
                 return False
             try:
-                await self._control(worker, "ping", timeout=PING_WAIT, require_alive=False)
+                await self._control(worker, "ping", timeout=wait, require_alive=False)
             except GatewayTimeout:
+                wait = min(LAST_PING_WAIT, wait * 1.2)
                 continue
             worker.ready = True
             return True
