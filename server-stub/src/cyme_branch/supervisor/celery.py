@@ -238,6 +238,7 @@ class _Worker:
     failures: int = 0  # restarts in a row without an answer
     retry_at: float = 0.0
     trouble: str | None = None  # what was last logged about it, to say it once
+    failed: bool = False  # its start failed (a new instance that is not kept)
 
     def alive(self) -> bool:
         if self.popen is not None:
@@ -289,7 +290,12 @@ class CelerySupervisor:
         worker = self._workers[spec.name] = _Worker(spec, self.nodename(spec.name))
         log.info("> %s: DOWN", spec.name)
         self._spawn(worker)
-        if await self._wait_ready(worker):
+        try:
+            ready = await self._wait_ready(worker)
+        except Problem:
+            worker.failed = True
+            raise
+        if ready:
             log.info("> Restarting node %s: OK", spec.name)
         else:
             log.warning(
@@ -457,6 +463,9 @@ class CelerySupervisor:
         if pid is None or not worker.alive():
             self._kill_group(worker)
             return "not running"
+        if worker.failed:
+            self._kill_group(worker)  # it never ran a task: nothing to finish
+            return "killed: its start failed"
         try:
             os.kill(pid, signal.SIGTERM)
             os.killpg(pid, signal.SIGCONT)  # a stopped worker must run to shut down
