@@ -143,9 +143,13 @@ def test_a_setting_celery_cannot_take_on_its_command_line_is_a_502(http: httpx.C
     assert http.get(f"/{app}/instances").json() == []
 
 
-def test_arguments_that_cannot_be_split_are_a_422(http: httpx.Client, app: str):
+@pytest.mark.parametrize(
+    "arguments",
+    ["--workdir='/tmp", "--detach", "-D -l INFO", "-b redis://elsewhere", "--broker=amqp://"],
+)
+def test_arguments_the_branch_cannot_run_are_a_422(http: httpx.Client, app: str, arguments: str):
     name = unique("w")
-    response = http.post(f"/{app}/instances/{name}", json={"arguments": "--workdir='/tmp"})
+    response = http.post(f"/{app}/instances/{name}", json={"arguments": arguments})
     assert_problem(response, 422, field="arguments")
     assert http.get(f"/{app}/instances").json() == []
 

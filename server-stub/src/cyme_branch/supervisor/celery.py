@@ -75,12 +75,10 @@ BROKER_ENV = "CELERY_BROKER_URL"
 # another broker than the instance's: the branch takes them out of its own
 # environment and sets only the first, per worker.
 BROKER_VARIABLES = ("CELERY_BROKER_URL", "CELERY_BROKER_READ_URL", "CELERY_BROKER_WRITE_URL")
-# Celery 5's global options, and whether each takes a value.
+# Celery 5's global options (but the broker's), and whether each takes a value.
 GLOBAL_OPTIONS = {
     "-A": True,
     "--app": True,
-    "-b": True,
-    "--broker": True,
     "--result-backend": True,
     "--loader": True,
     "--config": True,
@@ -100,6 +98,14 @@ POLL_INTERVAL = 0.1  # between two looks at a pool or consumers that are changin
 MAX_PAUSE = 60.0  # the longest pause between two restarts of a worker that keeps dying
 LOG_TAIL = 15  # lines of a worker's log copied to the branch log when it dies at start
 CONTROL_THREADS = 8
+# Options the branch cannot let through: it runs the worker itself (a
+# detached worker would escape it), and the broker is the `broker` field.
+REFUSED_OPTIONS = {
+    "-D": "the branch runs the worker itself: leave out --detach",
+    "--detach": "the branch runs the worker itself: leave out --detach",
+    "-b": "give the broker as the `broker` field, not as an argument",
+    "--broker": "give the broker as the `broker` field, not as an argument",
+}
 CONNECT_TIMEOUT = 4.0  # kombu's default
 
 
@@ -121,6 +127,8 @@ def split_arguments(text: str) -> tuple[list[str], list[str], list[str]]:
             settings = words[i + 1 :]
             break
         name, equals, _ = word.partition("=")
+        if name in REFUSED_OPTIONS:
+            raise invalid("body", "arguments", REFUSED_OPTIONS[name])
         takes_value = GLOBAL_OPTIONS.get(name)
         if takes_value is None and word.startswith("-A") and not word.startswith("--"):
             before.append(word)  # -Aproj
