@@ -145,7 +145,7 @@ def test_a_setting_celery_cannot_take_on_its_command_line_is_a_502(http: httpx.C
 
 @pytest.mark.parametrize(
     "arguments",
-    ["--workdir='/tmp", "--detach", "-D -l INFO", "-b redis://elsewhere", "--broker=amqp://"],
+    ["--workdir='/tmp", "--detach", "-D -l INFO", "-b redis://x", "-bamqp://", "--broker=amqp://"],
 )
 def test_arguments_the_branch_cannot_run_are_a_422(http: httpx.Client, app: str, arguments: str):
     name = unique("w")

@@ -127,6 +127,8 @@ def split_arguments(text: str) -> tuple[list[str], list[str], list[str]]:
             settings = words[i + 1 :]
             break
         name, equals, _ = word.partition("=")
+        if not word.startswith("--") and word[:2] in ("-b", "-D"):
+            name = word[:2]  # -bURL
         if name in REFUSED_OPTIONS:
             raise invalid("body", "arguments", REFUSED_OPTIONS[name])
         takes_value = GLOBAL_OPTIONS.get(name)
