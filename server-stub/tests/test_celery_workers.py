@@ -206,7 +206,7 @@ def test_the_supervisor_undoes_changes_made_behind_its_back(
     assert probe.ask(name, "cancel_consumer", queue="jobs") is not None
     assert probe.ask(name, "add_consumer", queue="rogue") is not None
     assert probe.ask(name, "autoscale", max=4, min=2) is not None
-    assert wait_for(lambda: probe.queues(name) == {f"dq.{name}", "rogue"}, 5, "the change")
+    # (Not checked in between: the supervisor may well have set it back already.)
 
     expected = {f"dq.{name}", "jobs"}
     wait_for(lambda: probe.queues(name) == expected, 15, "consumers put back")
@@ -284,4 +284,5 @@ def test_a_task_sent_to_a_consumed_queue_runs(
     probe.send("cyme_probe.touch", "celery", str(out), "it ran")
     wait_for(out.exists, 15, "the task to run")
     assert out.read_text() == "it ran"
-    assert probe.ask(name, "stats")["total"] == {"cyme_probe.touch": 1}
+    # Counted once the task has returned, a moment after it wrote the file.
+    wait_for(lambda: probe.ask(name, "stats")["total"] == {"cyme_probe.touch": 1}, 5, "count")
