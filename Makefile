@@ -16,6 +16,7 @@ PYTHON ?= python3
 HOST ?= 127.0.0.1
 PORT ?= 8000
 DIR ?= instances/
+SUPERVISOR ?= simulated
 BENCH_ARGS ?=
 
 VENV := .venv
@@ -28,7 +29,7 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 APT_UPDATED := /tmp/.cyme-apt-updated
 
 # Debian packages as command:package, installed only when the command is missing.
-APT_TEST := curl:curl chromium:chromium
+APT_TEST := curl:curl chromium:chromium redis-server:redis-server
 APT_BENCH := curl:curl wrk:wrk node:nodejs npm:npm
 APT_RUBY := ruby:ruby rubocop:rubocop rake:rake
 
@@ -58,7 +59,7 @@ CONTRACT_RESULTS := build/contract
 
 .PHONY: help
 help: ## Show this help
-	@echo "Usage: make TARGET [HOST=$(HOST)] [PORT=$(PORT)] [DIR=$(DIR)] [BENCH_ARGS=...]"
+	@echo "Usage: make TARGET [HOST=$(HOST)] [PORT=$(PORT)] [DIR=$(DIR)] [SUPERVISOR=$(SUPERVISOR)] [BENCH_ARGS=...]"
 	@echo
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) \
 		| awk 'BEGIN {FS = ":.*## "}; {printf "  %-21s %s\n", $$1, $$2}'
@@ -70,7 +71,7 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 $(INSTALLED): server-stub/pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -e './server-stub[test,lint]'
+	$(BIN)/pip install -e './server-stub[celery,test,lint]'
 	touch $@
 
 $(INSTALLED_PY): python-client/pyproject.toml $(INSTALLED)
@@ -78,15 +79,15 @@ $(INSTALLED_PY): python-client/pyproject.toml $(INSTALLED)
 	touch $@
 
 .PHONY: install
-install: $(INSTALLED) $(INSTALLED_PY) ## Install what is missing: Debian packages (curl, chromium, ruby and its test gems), .venv with server-stub and python-client
+install: $(INSTALLED) $(INSTALLED_PY) ## Install what is missing: Debian packages (curl, chromium, redis-server, ruby and its test gems), .venv with server-stub (and Celery) and python-client
 	@$(call apt-need,$(APT_TEST))
 	@$(call apt-need,$(APT_RUBY))
 	@ruby -e 'require "minitest"; require "webmock"' 2>/dev/null || { $(call apt-install,ruby-minitest ruby-webmock); }
 
 .PHONY: serve
-serve: install ## Start a branch on HOST:PORT (127.0.0.1:8000) with its state in DIR (instances/)
+serve: install ## Start a branch on HOST:PORT (127.0.0.1:8000) with its state in DIR (instances/); SUPERVISOR=celery for real workers
 	mkdir -p $(DIR)
-	exec $(BIN)/cyme-branch $(HOST):$(PORT) -D $(DIR)
+	exec $(BIN)/cyme-branch $(HOST):$(PORT) -D $(DIR) --supervisor $(SUPERVISOR)
 
 .PHONY: lint
 lint: install ## ruff check, ruff format --check and mypy --strict (Python); rubocop and rbs validate (Ruby)
@@ -160,12 +161,13 @@ $(PRISM): bench/package.json bench/package-lock.json
 	touch $@
 
 .PHONY: bench
-bench: install $(PRISM) ## Benchmark the branch against Prism's mock server, and the Python and Ruby SDKs against raw httpx and Net::HTTP (see docs/benchmarks.md)
+bench: install $(PRISM) ## Benchmark the branch against Prism's mock server, the Python and Ruby SDKs against raw httpx and Net::HTTP, and real workers against Celery by hand (see docs/benchmarks.md)
 	@$(call apt-need,$(APT_BENCH))
 	$(BIN)/python bench/server_bench.py $(BENCH_ARGS)
 	$(BIN)/python bench/python_sdk_bench.py
 	@$(call apt-need,$(APT_RUBY))
 	ruby bench/ruby_sdk_bench.rb
+	$(BIN)/python bench/celery_bench.py
 
 .PHONY: clean
 clean: ## Remove .venv, bench/node_modules and caches (keeps the state in instances/)

@@ -10,6 +10,17 @@ import pytest
 from contract import Branch, ContractValidator, contract_client, unique
 
 
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """A redis-server of the session's own (the broker of the Celery tests)."""
+    from celery_support import RedisServer  # noqa: PLC0415 (Celery only when asked for)
+
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    server.start()
+    yield server
+    server.stop()
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "slow: starts its own branch or runs for many seconds")
 

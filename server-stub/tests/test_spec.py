@@ -22,7 +22,20 @@ def test_spec_has_28_uniquely_named_operations():
 
 
 def test_problem_table_covers_every_error_status(validator: ContractValidator):
-    assert set(validator.problem_types) == {400, 401, 404, 405, 409, 413, 415, 422, 500, 502, 504}
+    assert set(validator.problem_types) == {
+        400,
+        401,
+        404,
+        405,
+        409,
+        413,
+        415,
+        422,
+        500,
+        502,
+        503,
+        504,
+    }
 
 
 def test_branch_serves_the_spec_text(client: httpx.Client):

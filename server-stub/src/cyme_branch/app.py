@@ -40,6 +40,7 @@ from .problems import (
     PayloadTooLarge,
     Problem,
 )
+from .supervisor import deadline
 from .validation import Inputs
 
 log = logging.getLogger("cyme.branch")
@@ -213,10 +214,12 @@ async def _serve(
 
     async def run() -> web.Response:
         try:
-            if inputs.query.get("nowait"):
-                reply = await schedule(branch, op.operation_id, op.template, inputs)
-            else:
-                reply = await HANDLERS[op.operation_id](branch, inputs)
+            # Whatever the operation waits for, a worker gets this long in all.
+            with deadline(branch.config.control_timeout):
+                if inputs.query.get("nowait"):
+                    reply = await schedule(branch, op.operation_id, op.template, inputs)
+                else:
+                    reply = await HANDLERS[op.operation_id](branch, inputs)
         except Problem as problem:
             return problem_response(problem, path)
         return _render(reply)

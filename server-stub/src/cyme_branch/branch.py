@@ -19,7 +19,7 @@ from .faults import FaultInjector
 from .peers import Neighbours
 from .spec import Spec
 from .store import Store
-from .supervisor import Supervisor, WorkerSpec
+from .supervisor import Supervisor, WorkerSpec, deadline
 from .validation import RequestValidator
 
 log = logging.getLogger("cyme.branch")
@@ -29,6 +29,9 @@ LOCK_NAME = ".branch.lock"
 # Addresses that mean "every interface": the branch's URL names localhost then.
 _ANY_HOST = frozenset({"", "0.0.0.0", "::"})  # noqa: S104 (compared, not bound)
 WORKER_FILES = frozenset({"worker.log", "worker.pid", "worker.statedb"})
+# Celery's state database may be several files (`worker.statedb.dat`, ...),
+# depending on the dbm module the worker's Python has.
+STATEDB_PREFIX = "worker.statedb."
 
 
 class BranchError(Exception):
@@ -44,6 +47,8 @@ class BranchConfig:
     loglevel: str = "INFO"
     logfile: str | None = None
     sup_interval: float = 5.0
+    # How long a request, or a round of the supervisor, waits for a worker.
+    control_timeout: float = 10.0
     token: str | None = field(default=None, repr=False)
     allow_fault_injection: bool = False
 
@@ -91,6 +96,7 @@ class Branch:
         self.idempotency_lock = KeyedLocks()
         # Changes asked for with nowait, still running.
         self.background: set[asyncio.Task[None]] = set()
+        self._supervising: asyncio.Task[None] | None = None
 
     @property
     def store(self) -> Store:
@@ -128,13 +134,17 @@ class Branch:
         self._store = Store(directory / DB_NAME)
         instances = self._store.all_instances()
         self._remove_leftovers({i.name for i in instances})
-        for instance in instances:
-            await self.supervisor.start(WorkerSpec.of(instance, directory))
+        await self.supervisor.resume([WorkerSpec.of(i, directory) for i in instances])
         log.info(
             "branch %s: %d instances up, state in %s", self.config.id, len(instances), directory
         )
+        self._supervising = asyncio.create_task(self._supervise())
 
     async def stop(self) -> None:
+        if self._supervising is not None:
+            self._supervising.cancel()
+            await asyncio.gather(self._supervising, return_exceptions=True)
+            self._supervising = None
         if self.background:
             await asyncio.gather(*self.background, return_exceptions=True)
         await self.neighbours.close()
@@ -146,6 +156,32 @@ class Branch:
             self._lock.close()
             self._lock = None
 
+    async def _supervise(self) -> None:
+        """Every `sup_interval` seconds, have each worker match the store."""
+        while True:
+            await asyncio.sleep(self.config.sup_interval)
+            try:
+                await self.supervise_once()
+            except Exception:
+                log.exception("a round of the supervisor failed")
+
+    async def supervise_once(self) -> None:
+        """One round: every stored instance, reconciled with its worker at once."""
+        instances = self.store.all_instances()
+        await asyncio.gather(*(self._reconcile(i.app.name, i.name) for i in instances))
+
+    async def _reconcile(self, app: str, name: str) -> None:
+        lock = self.instance_lock(name)
+        if lock.locked():
+            return  # a request is changing it: next round
+        async with lock:
+            # Read again under the lock: a request may have changed it meanwhile.
+            instance = self.store.instance(app, name)
+            if instance is None:
+                return
+            with deadline(self.config.control_timeout):
+                await self.supervisor.reconcile(WorkerSpec.of(instance, self.config.directory))
+
     def _remove_leftovers(self, names: set[str]) -> None:
         """Remove directories of instances whose creation or deletion was cut short.
 
@@ -155,7 +191,7 @@ class Branch:
         for entry in os.scandir(self.config.directory):
             if entry.name.startswith(".") or entry.name in names or not entry.is_dir():
                 continue
-            files = set(os.listdir(entry.path))
+            files = {f for f in os.listdir(entry.path) if not f.startswith(STATEDB_PREFIX)}
             if files and files <= WORKER_FILES:
                 log.info("removing %s: it belongs to no instance", entry.path)
                 shutil.rmtree(entry.path, ignore_errors=True)

@@ -17,6 +17,7 @@ from .auth import is_loopback
 from .branch import Branch, BranchConfig, BranchError
 from .peers import Neighbours, Peer
 from .spec import Spec
+from .supervisor import Supervisor
 from .supervisor.simulated import SimulatedSupervisor
 
 DEFAULT_HOST = "127.0.0.1"
@@ -46,6 +47,16 @@ def parse_address(text: str) -> tuple[str, int]:
     if not port_text.isdigit() or not 0 < int(port_text) < 65536:
         raise argparse.ArgumentTypeError(f"bad port {port_text!r}: use 1-65535")
     return host, int(port_text)
+
+
+def positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 0 < value < 86400:
+        raise argparse.ArgumentTypeError(f"{text} is out of range: use more than 0 and under a day")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -80,11 +91,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("-f", "--logfile", help="log to this file instead of stderr")
     parser.add_argument(
+        "--supervisor",
+        choices=["simulated", "celery"],
+        default="simulated",
+        help="what runs the instances: simulated workers (the default), or real "
+        "`celery worker` processes (needs the celery extra: pip install 'cyme-branch[celery]')",
+    )
+    parser.add_argument(
         "--sup-interval",
-        type=float,
+        type=positive_seconds,
         default=5.0,
         metavar="SECONDS",
         help="seconds between two rounds of the supervisor (default 5)",
+    )
+    parser.add_argument(
+        "--control-timeout",
+        type=positive_seconds,
+        default=10.0,
+        metavar="SECONDS",
+        help="how long a request waits for a worker before answering 504 (default 10)",
     )
     parser.add_argument(
         "--token-file",
@@ -139,6 +164,19 @@ def read_token(path: Path | None) -> str | None:
     return token
 
 
+def make_supervisor(kind: str, config: BranchConfig) -> Supervisor:
+    if kind == "simulated":
+        return SimulatedSupervisor()
+    # Imported only when asked for: Celery takes a while to import.
+    try:
+        from .supervisor.celery import CelerySupervisor  # noqa: PLC0415
+    except ImportError as exc:
+        fail(f"--supervisor celery needs {exc.name}: pip install 'cyme-branch[celery]'")
+    return CelerySupervisor(
+        config.directory, interval=config.sup_interval, timeout=config.control_timeout
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     host, port = args.address
@@ -164,6 +202,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         loglevel=args.loglevel,
         logfile=args.logfile,
         sup_interval=args.sup_interval,
+        control_timeout=args.control_timeout,
         token=token,
         allow_fault_injection=args.allow_fault_injection,
     )
@@ -172,7 +211,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         neighbours = Neighbours(peers, args.peer_timeout, token, spec)
     except ValueError as exc:
         fail(str(exc))
-    branch = Branch(config, SimulatedSupervisor(), spec, neighbours)
+    branch = Branch(config, make_supervisor(args.supervisor, config), spec, neighbours)
     log = logging.getLogger("cyme.branch")
     if token:
         log.info("a bearer token is required on every route but /ping")

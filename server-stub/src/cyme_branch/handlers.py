@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from .peers import ID_HEADER
 from .problems import Conflict, InternalError, NotFound, Problem, invalid
 from .store import App, Instance, NameTaken, Queue
-from .supervisor import QueueDecl, WorkerSpec
+from .supervisor import QueueDecl, WorkerSpec, deadline
 from .validation import Inputs
 
 if TYPE_CHECKING:
@@ -134,9 +134,13 @@ async def delete_app(branch: Branch, inputs: Inputs) -> Reply:
     if deleted is None:
         raise NotFound(f"No app named '{name}'.")
     app, instances = deleted
-    for instance in instances:
-        async with branch.instance_lock(instance.name):
-            await branch.supervisor.stop(instance.name)
+
+    async def stop(name: str) -> None:
+        async with branch.instance_lock(name):
+            await branch.supervisor.stop(name)
+
+    # At once: each warm shutdown may take the whole control timeout.
+    await asyncio.gather(*(stop(i.name) for i in instances))
     log.info("app %s deleted with %d instances", name, len(instances))
     return _ok(app.public())
 
@@ -169,10 +173,13 @@ async def create_instance(branch: Branch, inputs: Inputs) -> Reply:
             raise Conflict(f"An instance named '{name}' already exists on this branch.") from None
         try:
             await branch.supervisor.start(WorkerSpec.of(instance, branch.config.directory))
-        except Exception:
+        except Exception as exc:
             # Leave nothing half-made: the instance exists whole or not at all.
             branch.store.delete_instance(app.name, name)
-            await branch.supervisor.stop(name)
+            with deadline(branch.config.control_timeout):
+                await branch.supervisor.stop(name)
+            if isinstance(exc, Problem):
+                raise  # the worker's answer (broker down, worker exited): the caller's to know
             log.exception("instance %s failed to start", name)
             raise InternalError(f"Instance '{name}' failed to start; see the branch log.") from None
         if branch.store.instance(app.name, name) is None:
@@ -389,7 +396,8 @@ async def schedule(branch: Branch, operation_id: str, template: str, inputs: Inp
 
 async def _run_later(branch: Branch, operation_id: str, inputs: Inputs) -> None:
     try:
-        await HANDLERS[operation_id](branch, inputs)
+        with deadline(branch.config.control_timeout):
+            await HANDLERS[operation_id](branch, inputs)
     except Problem as problem:
         log.warning("scheduled %s failed: %s", operation_id, problem.detail)
     except Exception:

@@ -10,8 +10,12 @@
      ├── UnsupportedMediaType    415
      ├── ValidationFailed        422  carries one entry per invalid field
      ├── InternalError           500  never carries a traceback
-     ├── BadGateway              502  a neighbour cannot be reached
-     ├── GatewayTimeout          504  a neighbour did not answer in time
+     ├── BadGateway              502  a neighbour cannot be reached, a worker
+     │                                answered an error or exited as it started
+     ├── WorkerUnavailable       503  a broker cannot be reached, or a worker
+     │                                is not running
+     ├── GatewayTimeout          504  a neighbour or a worker did not answer in
+     │                                time (the original branch's 408)
      └── InjectedFault           any  asked for with the Cyme-Fault header
 
 Messages are written by the branch, never copied from the request, so a
@@ -141,6 +145,12 @@ class BadGateway(Problem):
     status = 502
     slug = "bad-gateway"
     title = "Bad gateway"
+
+
+class WorkerUnavailable(Problem):
+    status = 503
+    slug = "worker-unavailable"
+    title = "Worker unavailable"
 
 
 class GatewayTimeout(Problem):

@@ -3,16 +3,44 @@
 The branch keeps the desired state (in the store) and tells a supervisor
 about every change. A supervisor owns the instance's directory and its
 worker; the branch never touches a worker itself. The simulated supervisor
-is the default; a Celery one runs real workers behind the same interface.
+is the default; the Celery one (`celery.py`) runs real workers behind the
+same interface.
+
+Every wait for a worker is bounded by a deadline: the branch opens one per
+request (and per round of its supervisor loop) with `deadline()`, and a
+supervisor asks `time_left()` before each wait, so a request is answered
+within the branch's control timeout however many steps it takes.
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 from ..store import Instance, Queue
+
+_DEADLINE: ContextVar[float | None] = ContextVar("cyme_branch_deadline", default=None)
+
+
+@contextmanager
+def deadline(seconds: float) -> Iterator[None]:
+    """No wait for a worker inside this block ends later than `seconds` from now."""
+    token = _DEADLINE.set(time.monotonic() + seconds)
+    try:
+        yield
+    finally:
+        _DEADLINE.reset(token)
+
+
+def time_left(default: float) -> float:
+    """Seconds left before the current deadline (`default` outside any)."""
+    end = _DEADLINE.get()
+    return default if end is None else end - time.monotonic()
 
 
 @dataclass(frozen=True)
@@ -83,6 +111,13 @@ class Supervisor(Protocol):
     async def start(self, spec: WorkerSpec) -> None:
         """Create the instance's directory and start its worker."""
 
+    async def resume(self, specs: Sequence[WorkerSpec]) -> None:
+        """Bring up the stored instances when the branch starts."""
+
+    async def reconcile(self, spec: WorkerSpec) -> None:
+        """Make the worker match its stored spec: restart it if it died,
+        correct its pool bounds and its consumers."""
+
     async def stop(self, name: str) -> None:
         """Stop the worker (a warm shutdown) and remove its directory."""
 
@@ -102,4 +137,4 @@ class Supervisor(Protocol):
         """The worker's reply to `inspect active_queues`."""
 
     async def close(self) -> None:
-        """Stop supervising; workers of a simulated branch end with it."""
+        """Stop supervising, and stop the workers (their directories stay)."""

@@ -12,6 +12,7 @@ import logging
 import os
 import shutil
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -68,6 +69,13 @@ class SimulatedSupervisor:
         (directory / "worker.statedb").touch()
         self._log(worker, f"celery@{spec.name} ready.")
         log.info("> Restarting node %s: OK", spec.name)
+
+    async def resume(self, specs: Sequence[WorkerSpec]) -> None:
+        for spec in specs:
+            await self.start(spec)
+
+    async def reconcile(self, spec: WorkerSpec) -> None:
+        pass  # simulated workers never drift from what they were told
 
     async def stop(self, name: str) -> None:
         worker = self._workers.pop(name, None)

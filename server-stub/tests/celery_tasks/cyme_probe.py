@@ -1,0 +1,16 @@
+"""The tasks a worker of the Celery tests runs: started with `-A cyme_probe`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from celery import Celery
+
+app = Celery("cyme_probe")
+
+
+@app.task(name="cyme_probe.touch")
+def touch(path: str, text: str) -> str:
+    """Write `text` to `path`: the test sees the task ran."""
+    Path(path).write_text(text, encoding="utf-8")
+    return text

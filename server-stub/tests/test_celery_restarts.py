@@ -1,0 +1,68 @@
+"""A branch with real workers stops them when it stops, and starts them again.
+
+A branch that is killed leaves its workers running; the next branch on the
+directory adopts them instead of starting a second worker per instance.
+"""
+
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+
+import pytest
+from celery_support import CeleryBranch, Probe, RedisServer, alive, wait_for
+from contract import ContractValidator, contract_client, unique
+
+pytestmark = pytest.mark.slow
+
+
+def test_workers_stop_with_the_branch_and_come_back_with_it(
+    tmp_path: Path, redis_server: RedisServer, validator: ContractValidator
+):
+    live = CeleryBranch(tmp_path, "restarts")
+    probe = Probe(redis_server.url())
+    live.start()
+    try:
+        with contract_client(live.url, validator) as http:
+            app, name = unique("app"), unique("w")
+            http.put(f"/{app}", json={"broker": redis_server.url()})
+            assert http.post(f"/{app}/instances/{name}").status_code == 201
+            http.put(f"/{app}/queues/jobs")
+            http.put(f"/{app}/instances/{name}/queues/jobs")
+            http.put(f"/{app}/instances/{name}/autoscale", json={"min": 2, "max": 3})
+        first = live.worker_pid(name)
+        assert first is not None
+
+        # A stop is a warm shutdown of every worker; their directories stay.
+        assert live.stop() == 0
+        assert live.leftovers == []
+        assert not alive(first)
+        assert (live.dir / name / "worker.log").exists()
+        assert f"> {name}: STOPPED (warm shutdown)" in live.log_text()
+
+        live.start()
+        expected = {f"dq.{name}", "jobs"}
+        wait_for(lambda: probe.queues(name) == expected, 20, "the worker back, as stored")
+        second = live.worker_pid(name)
+        assert second not in (None, first)
+        stats = probe.ask(name, "stats")
+        assert (stats["autoscaler"]["max"], stats["autoscaler"]["min"]) == (3, 2)
+
+        # A killed branch leaves its worker running; the next one adopts it.
+        live.stop(signal.SIGKILL, keep_workers=True)
+        assert second is not None and alive(second)
+        live.start()
+        assert f"> {name}: adopted its running worker (pid {second})" in live.log_text()
+        with contract_client(live.url, validator) as http:
+            response = http.get(f"/{app}/instances/{name}/stats")
+            assert response.status_code == 200, response.text
+            assert response.json()["pid"] == second
+            assert {q["name"] for q in http.get(f"/{app}/instances/{name}/queues").json()} == (
+                expected
+            )
+        assert live.stop() == 0
+        assert live.leftovers == []
+        assert not alive(second)
+    finally:
+        live.stop()
+        probe.close()
