@@ -45,21 +45,21 @@ def spec(tmp_path: Path) -> Path:
 def test_a_status_documented_later_is_a_gap(spec: Path) -> None:
     text = spec.read_text()
     anchor = '        "202": {$ref: "#/components/responses/Scheduled"}\n        "200":\n'
-    # A 503 for the autoscale writes (putAutoscale, postAutoscale share responses).
+    # A 429 for the autoscale writes (putAutoscale, postAutoscale share responses).
     autoscale = text.index("operationId: putAutoscale\n      summary")
     at = text.index(anchor, autoscale)
     spec.write_text(
-        text[:at] + '        "503": {$ref: "#/components/responses/Error"}\n' + text[at:]
+        text[:at] + '        "429": {$ref: "#/components/responses/Error"}\n' + text[at:]
     )
     operations, classes = matrix.collect(spec)
     assert matrix.gaps(operations, classes) == [
-        "putAutoscale: no scenario step exercises 503",
-        "postAutoscale: no scenario step exercises 503",
+        "putAutoscale: no scenario step exercises 429",
+        "postAutoscale: no scenario step exercises 429",
     ]
     rows = [
         line for line in matrix.render(operations, classes).splitlines() if "Autoscale`" in line
     ]
-    assert "**503 missing**" in rows[1] and "**503 missing**" in rows[2]
+    assert "**429 missing**" in rows[1] and "**429 missing**" in rows[2]
 
 
 def test_an_operation_nobody_implements_is_a_gap(spec: Path) -> None:
