@@ -8,9 +8,9 @@ require "time"
 require "uri"
 
 module Cyme
-  # The HTTP side of a client: one kept-alive Net::HTTP connection to the
-  # branch, shared by every thread behind a mutex, and the retry loop around
-  # it. Resources never see Net::HTTP; they call #request.
+  # The HTTP side of a client: its settings (token, headers, timeouts,
+  # retries) and the retry loop around a Connection, which every thread
+  # shares. Resources never see Net::HTTP; they call #request.
   class Transport
     # What #request returns: the status, the headers (lowercase names) and
     # the body, parsed when it is JSON.
@@ -47,8 +47,7 @@ module Cyme
       @max_retries = max_retries
       @logger = logger
       @headers = headers.transform_keys(&:to_s).freeze
-      @mutex = Mutex.new
-      @http = nil
+      @connection = Connection.new(@base_uri)
       @thread_key = :"cyme_headers_#{object_id}"
     end
 
@@ -127,9 +126,7 @@ module Cyme
     # Closes the connection; the next request opens a new one.
     #
     # @return [void]
-    def close
-      @mutex.synchronize { reset_connection }
-    end
+    def close = @connection.close
 
     # @return [String]
     def inspect
@@ -182,7 +179,7 @@ module Cyme
     def attempt_once(call)
       request = build_request(call)
       started = Process.clock_gettime(Process::CLOCK_MONOTONIC)
-      raw = @mutex.synchronize { perform(request) }
+      raw = @connection.request(request, timeout: @timeout, open_timeout: @open_timeout)
       elapsed = (Process.clock_gettime(Process::CLOCK_MONOTONIC) - started) * 1000
       log { "#{call.http_method} #{call.path} -> #{raw.code} (#{elapsed.round(1)} ms)" }
       [to_response(raw), nil]
@@ -202,37 +199,6 @@ module Cyme
       return CONNECTION_ERRORS if Object.autoload?(:OpenSSL) || !defined?(OpenSSL::SSL::SSLError)
 
       [*CONNECTION_ERRORS, OpenSSL::SSL::SSLError]
-    end
-
-    # Runs under the mutex: one request at a time on the one connection.
-    def perform(request)
-      connection.request(request)
-    rescue Exception # rubocop:disable Lint/RescueException -- any failure, even an interrupt, leaves the connection unusable
-      reset_connection
-      raise
-    end
-
-    def connection
-      return @http if @http&.started?
-
-      http = Net::HTTP.new(base_uri.host, base_uri.port)
-      http.use_ssl = base_uri.scheme == "https"
-      http.open_timeout = @open_timeout
-      http.read_timeout = @timeout
-      http.write_timeout = @timeout
-      http.keep_alive_timeout = 30
-      # Net::HTTP would silently retry some requests once; the retries are
-      # ours alone, so that they are counted, logged and spaced.
-      http.max_retries = 0
-      @http = http.start
-    end
-
-    def reset_connection
-      @http&.finish if @http&.started?
-    rescue IOError
-      nil
-    ensure
-      @http = nil
     end
 
     def build_request(call)
