@@ -4,9 +4,9 @@ require "net/http"
 
 module Cyme
   # One kept-alive Net::HTTP connection to a branch, behind a mutex: one
-  # request at a time. A client's threads share it. Every request brings
-  # its own timeouts instead of the connection keeping one, so that
-  # transports with other timeouts can share it too.
+  # request at a time. A client's threads share it, and so do the clients
+  # that Client#with_options makes from that client, which is why every
+  # request brings its own timeouts instead of the connection keeping one.
   class Connection
     # @param uri [URI::HTTP] the branch
     def initialize(uri)

@@ -31,6 +31,10 @@ module Cyme
     attr_reader :base_uri
     # @return [Integer]
     attr_reader :max_retries
+    # @return [Float]
+    attr_reader :timeout
+    # @return [Float]
+    attr_reader :open_timeout
 
     # @param base_url [String] the branch, "http://localhost:8000" (or "http://:8000")
     # @param token [String, nil] the branch's bearer token
@@ -49,6 +53,20 @@ module Cyme
       @headers = headers.transform_keys(&:to_s).freeze
       @connection = Connection.new(@base_uri)
       @thread_key = :"cyme_headers_#{object_id}"
+    end
+
+    # A transport with other defaults and everything else the same, down to
+    # the connection and the headers of #with_headers blocks; nil keeps a
+    # setting as it is. This one is left unchanged.
+    #
+    # @param timeout [Float, nil]
+    # @param open_timeout [Float, nil]
+    # @param max_retries [Integer, nil]
+    # @return [Transport]
+    def with_options(timeout: nil, open_timeout: nil, max_retries: nil)
+      copy = dup
+      copy.__send__(:change_options, timeout || @timeout, open_timeout || @open_timeout, max_retries || @max_retries)
+      copy
     end
 
     # Normalises a branch URL: "http://:8000" means localhost, a missing
@@ -111,7 +129,8 @@ module Cyme
     end
 
     # Extra headers for the requests this thread makes in the block, such as
-    # Cyme-Fault in tests. Other threads sharing the client are unaffected.
+    # Cyme-Fault in tests, through this transport or one made from it by
+    # #with_options. Other threads sharing the client are unaffected.
     #
     # @param headers [Hash{String => String}]
     # @return [Object] the block's value
@@ -134,6 +153,12 @@ module Cyme
     end
 
     private
+
+    def change_options(timeout, open_timeout, max_retries)
+      @timeout = timeout
+      @open_timeout = open_timeout
+      @max_retries = max_retries
+    end
 
     # The retry rule, the same as the Python SDK's.
     def should_retry?(call, response, error)
