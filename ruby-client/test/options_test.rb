@@ -2,10 +2,14 @@
 
 require "test_helper"
 require "logger"
+require "minitest/mock"
 require "stringio"
 require "tmpdir"
+require "webmock"
+WebMock.disable! # enabled only by the tests that need it, below
 
-# Client#with_options: other defaults, the same connection.
+# Client#with_options (other defaults, the same connection) and the
+# idempotency_key of Instances#add.
 class OptionsTest < Minitest::Test
   include BranchTest
 
@@ -90,6 +94,52 @@ class OptionsTest < Minitest::Test
     assert_kind_of Array, cyme.all_names
     cyme.close
     assert_kind_of Array, other.all_names
+  end
+
+  # `after`: the branch creates the instance, then the answer is lost; the
+  # retry sends the caller's key and gets the first answer.
+  def test_idempotency_key_is_reused_by_retries_and_by_a_later_call
+    cyme = client
+    app = cyme.add(unique)
+    key = "key-#{SecureRandom.hex(8)}"
+    instance = fault(cyme, "status=503; retry-after=0; after") { app.instances.add(idempotency_key: key) }
+    assert_equal [instance.name], app.instances.all_names
+    # Sent again by hand, the key gets the same answer: it is the key that was sent.
+    assert_equal instance.name, app.instances.add(idempotency_key: key).name
+    assert_equal [instance.name], app.instances.all_names
+    assert_raises(Cyme::UnprocessableEntityError) { app.instances.add(pool: "solo", idempotency_key: key) }
+  ensure
+    app&.delete
+  end
+
+  def test_idempotency_key_lets_a_caller_retry_by_hand
+    once = client.with_options(max_retries: 0)
+    app = once.add(unique)
+    key = "key-#{SecureRandom.hex(8)}"
+    assert_raises(Cyme::InternalServerError) do
+      fault(once, "status=502; after") { app.instances.add("w1", idempotency_key: key) }
+    end
+    assert_equal "w1", app.instances.add("w1", idempotency_key: key).name
+    assert_raises(Cyme::ConflictError) { app.instances.add("w1") }
+  ensure
+    app&.delete
+  end
+
+  def test_every_attempt_sends_the_given_key
+    WebMock.enable!
+    keys = []
+    created = { status: 201, body: '{"app": "a", "name": "w"}', headers: { "Content-Type" => "application/json" } }
+    WebMock.stub_request(:post, "http://cyme.test/a/instances").to_return do |request|
+      keys << request.headers["Idempotency-Key"]
+      keys.size < 3 ? { status: 502 } : created
+    end
+    cyme = Cyme::Client.new("http://cyme.test")
+    app = Cyme::App.from_wire(cyme, { "name" => "a" })
+    cyme.transport.stub(:sleep, nil) { app.instances.add(idempotency_key: "mine") }
+    assert_equal %w[mine mine mine], keys
+  ensure
+    WebMock.reset!
+    WebMock.disable!
   end
 
   private

@@ -111,12 +111,15 @@ module Cyme
     # @param query [Hash{String => Object}, nil]
     # @param body [Hash{String => Object}, nil] sent as JSON
     # @param headers [Hash{String => String}] added to this request
+    # @param idempotency_key [String, nil] the Idempotency-Key of a POST
+    #   (other methods send none); a new UUID when nil
     # @return [Response]
-    def request(method, path, query: nil, body: nil, headers: {})
-      # One key per call, made here and sent on every attempt: the branch
-      # replays its first answer instead of doing the work twice.
+    def request(method, path, query: nil, body: nil, headers: {}, idempotency_key: nil)
+      # One key per call, given or made here, and sent on every attempt: the
+      # branch replays its first answer instead of doing the work twice.
+      key = method == "POST" ? idempotency_key || SecureRandom.uuid : nil
       call = Call.new(http_method: method, path: path, url: full_url(path), query: query, body: body, headers: headers,
-                      idempotency_key: method == "POST" ? SecureRandom.uuid : nil)
+                      idempotency_key: key)
       attempt = 0
       loop do
         response, error = attempt_once(call)
