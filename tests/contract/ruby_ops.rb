@@ -120,8 +120,8 @@ module RubyOps
 
   def short_name(error) = error.class.name.split("::").last
 
-  # Runs calls through Cyme::Client, one client per distinct client setting
-  # of the scenario.
+  # Runs calls through Cyme::Client: one client per token of the scenario,
+  # and Client#with_options for a step's max_retries and timeout.
   class RubySdk
     def initialize(url, token)
       @url = url
@@ -131,13 +131,11 @@ module RubyOps
 
     def client(settings)
       token = settings.fetch("token", @token)
-      key = [token, settings["max_retries"], settings["timeout"]]
-      @clients[key] ||= begin
-        options = { token: token }
-        options[:max_retries] = settings["max_retries"] if settings.key?("max_retries")
-        options[:timeout] = options[:open_timeout] = settings["timeout"].to_f if settings.key?("timeout")
-        Cyme::Client.new(@url, **options)
-      end
+      client = @clients[token] ||= Cyme::Client.new(@url, token: token)
+      options = {}
+      options[:max_retries] = settings["max_retries"] if settings.key?("max_retries")
+      options[:timeout] = options[:open_timeout] = settings["timeout"].to_f if settings.key?("timeout")
+      options.empty? ? client : client.with_options(**options)
     end
 
     def call(call)
