@@ -10,8 +10,11 @@ require_relative "contract"
 # exactly one SDK call, so that a fault or an error belongs to that operation
 # alone: the handles are the SDK's own Cyme::App and Cyme::Instance objects
 # for a name, made without a request, as if the app or instance had been
-# fetched before. Per-call headers (Cyme-Fault, Idempotency-Key) are sent
-# with `Client#with_headers` around the entry.
+# fetched before. A step's headers (and Cyme-Fault) are sent with
+# `Client#with_headers` around the entry; a step's idempotency_key goes to
+# the `idempotency_key:` of the one method that sends a POST
+# (Instances#add), and other entries leave it out, as the Python SDK sends
+# a key with a POST only.
 module RubyOps
   # A step's arguments; every one must be used by the table's entry.
   class Args
@@ -41,8 +44,8 @@ module RubyOps
     end
   end
 
-  # The step's client, and handles bound to it.
-  Sdk = Struct.new(:client) do
+  # The step's client and idempotency key, and handles bound to the client.
+  Sdk = Struct.new(:client, :idempotency_key) do
     def app(name) = Cyme::App.from_wire(client, { "name" => name })
 
     def instance(app, name) = Cyme::Instance.from_wire(client, { "app" => app, "name" => name })
@@ -57,7 +60,7 @@ module RubyOps
   add_instance = lambda do |s, a, name|
     s.app(a.req("app")).instances.add(name, broker: a.opt("broker"), pool: a.opt("pool"),
                                             arguments: a.opt("arguments"), extra_config: a.opt("extra_config"),
-                                            nowait: a.nowait)
+                                            nowait: a.nowait, idempotency_key: s.idempotency_key)
   end
   autoscale = lambda do |s, a|
     s.instance(a.req("app"), a.req("instance")).autoscale(min: a.opt("min"), max: a.opt("max"), nowait: a.nowait)
@@ -140,11 +143,9 @@ module RubyOps
 
     def call(call)
       entry = OPS.fetch(call.op) { raise Contract::ScenarioError, "no SDK call for #{call.op} in the Ruby table" }
-      headers = call.headers.dup
-      headers["Idempotency-Key"] = call.idempotency_key if call.idempotency_key
       args = Args.new(call.op, call.args)
       client = client(call.client)
-      value = client.with_headers(headers) { entry.call(Sdk.new(client), args) }
+      value = client.with_headers(call.headers) { entry.call(Sdk.new(client, call.idempotency_key), args) }
       args.check_all_used
       Contract::Outcome.new(result: RubyOps.plain(value))
     rescue Cyme::APIError => e
