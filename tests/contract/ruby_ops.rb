@@ -10,8 +10,11 @@ require_relative "contract"
 # exactly one SDK call, so that a fault or an error belongs to that operation
 # alone: the handles are the SDK's own Cyme::App and Cyme::Instance objects
 # for a name, made without a request, as if the app or instance had been
-# fetched before. Per-call headers (Cyme-Fault, Idempotency-Key) are sent
-# with `Client#with_headers` around the entry.
+# fetched before. A step's headers (and Cyme-Fault) are sent with
+# `Client#with_headers` around the entry; a step's idempotency_key goes to
+# the `idempotency_key:` of the one method that sends a POST
+# (Instances#add), and other entries leave it out, as the Python SDK sends
+# a key with a POST only.
 module RubyOps
   # A step's arguments; every one must be used by the table's entry.
   class Args
@@ -41,8 +44,8 @@ module RubyOps
     end
   end
 
-  # The step's client, and handles bound to it.
-  Sdk = Struct.new(:client) do
+  # The step's client and idempotency key, and handles bound to the client.
+  Sdk = Struct.new(:client, :idempotency_key) do
     def app(name) = Cyme::App.from_wire(client, { "name" => name })
 
     def instance(app, name) = Cyme::Instance.from_wire(client, { "app" => app, "name" => name })
@@ -57,7 +60,7 @@ module RubyOps
   add_instance = lambda do |s, a, name|
     s.app(a.req("app")).instances.add(name, broker: a.opt("broker"), pool: a.opt("pool"),
                                             arguments: a.opt("arguments"), extra_config: a.opt("extra_config"),
-                                            nowait: a.nowait)
+                                            nowait: a.nowait, idempotency_key: s.idempotency_key)
   end
   autoscale = lambda do |s, a|
     s.instance(a.req("app"), a.req("instance")).autoscale(min: a.opt("min"), max: a.opt("max"), nowait: a.nowait)
@@ -120,8 +123,8 @@ module RubyOps
 
   def short_name(error) = error.class.name.split("::").last
 
-  # Runs calls through Cyme::Client, one client per distinct client setting
-  # of the scenario.
+  # Runs calls through Cyme::Client: one client per token of the scenario,
+  # and Client#with_options for a step's max_retries and timeout.
   class RubySdk
     def initialize(url, token)
       @url = url
@@ -131,22 +134,18 @@ module RubyOps
 
     def client(settings)
       token = settings.fetch("token", @token)
-      key = [token, settings["max_retries"], settings["timeout"]]
-      @clients[key] ||= begin
-        options = { token: token }
-        options[:max_retries] = settings["max_retries"] if settings.key?("max_retries")
-        options[:timeout] = options[:open_timeout] = settings["timeout"].to_f if settings.key?("timeout")
-        Cyme::Client.new(@url, **options)
-      end
+      client = @clients[token] ||= Cyme::Client.new(@url, token: token)
+      options = {}
+      options[:max_retries] = settings["max_retries"] if settings.key?("max_retries")
+      options[:timeout] = options[:open_timeout] = settings["timeout"].to_f if settings.key?("timeout")
+      options.empty? ? client : client.with_options(**options)
     end
 
     def call(call)
       entry = OPS.fetch(call.op) { raise Contract::ScenarioError, "no SDK call for #{call.op} in the Ruby table" }
-      headers = call.headers.dup
-      headers["Idempotency-Key"] = call.idempotency_key if call.idempotency_key
       args = Args.new(call.op, call.args)
       client = client(call.client)
-      value = client.with_headers(headers) { entry.call(Sdk.new(client), args) }
+      value = client.with_headers(call.headers) { entry.call(Sdk.new(client, call.idempotency_key), args) }
       args.check_all_used
       Contract::Outcome.new(result: RubyOps.plain(value))
     rescue Cyme::APIError => e

@@ -2,11 +2,12 @@
 
 module Cyme
   # A client of one branch. It keeps one connection open, which threads may
-  # share.
+  # share, and so may the clients made from it by #with_options.
   #
   #   cyme = Cyme::Client.new("http://localhost:8000")
   #   cyme.branches                     # => ["9bcdb936-..."]
   #   app = cyme.add("pycon", broker: "amqp://")
+  #   cyme.with_options(timeout: 2.0, max_retries: 0).ping
   class Client
     # @return [String] the branch's URL, e.g. "http://localhost:8000"
     attr_reader :base_url
@@ -27,13 +28,44 @@ module Cyme
     def initialize(base_url = ENV.fetch("CYME_URL", DEFAULT_BASE_URL), token: ENV.fetch("CYME_TOKEN", nil),
                    timeout: DEFAULT_TIMEOUT, open_timeout: DEFAULT_OPEN_TIMEOUT,
                    max_retries: DEFAULT_MAX_RETRIES, logger: nil, headers: {})
-      @transport = Transport.new(base_url, token:, timeout:, open_timeout:,
-                                           max_retries:, logger: logger || default_logger,
-                                           headers:)
-      @base_url = @transport.base_uri.to_s
-      @apps = Resources::Apps.new(self)
-      @branches = Resources::Branches.new(self)
+      attach(Transport.new(base_url, token:, timeout:, open_timeout:, max_retries:,
+                                     logger: logger || default_logger, headers:))
     end
+
+    # This client with other defaults: a new client with the same URL,
+    # token, headers and logger; a setting left nil keeps its value, and this
+    # client is left unchanged. Safe to call from any thread.
+    #
+    # The new client shares this one's connection, as the Python SDK's
+    # `with_options` shares its connection pool: it costs no TCP connection
+    # and needs no #close, so that `cyme.with_options(...)` suits a single
+    # call. Every request sets its own timeouts on the connection, under the
+    # connection's mutex; the price is that the two clients' requests wait
+    # for each other, as those of threads sharing one client do (a client
+    # with a connection of its own is a Client.new away). #close on either
+    # closes the shared connection, which the next request reopens; a
+    # #with_headers block of either reaches the requests of both.
+    #
+    # @param timeout [Float, nil] seconds to wait for a response, per attempt
+    # @param open_timeout [Float, nil] seconds to wait for a connection
+    # @param max_retries [Integer, nil] retries of a failed request; 0 for none
+    # @return [Cyme::Client]
+    # @example One call that may take a minute and is not retried
+    #   cyme.with_options(timeout: 60.0, max_retries: 0).add("pycon", broker: "amqp://")
+    def with_options(timeout: nil, open_timeout: nil, max_retries: nil)
+      client = self.class.allocate
+      client.__send__(:attach, transport.with_options(timeout:, open_timeout:, max_retries:))
+      client
+    end
+
+    # @return [Float] seconds to wait for a response, per attempt
+    def timeout = transport.timeout
+
+    # @return [Float] seconds to wait for a connection
+    def open_timeout = transport.open_timeout
+
+    # @return [Integer] retries of a failed request
+    def max_retries = transport.max_retries
 
     # @return [Array<String>] this branch's id, then its neighbours'
     def branches = @branches.all_names
@@ -76,7 +108,8 @@ module Cyme
     # @return [Cyme::App] the app that was deleted
     def delete(name) = apps.delete(name)
 
-    # Sends extra headers with the requests this thread makes in the block.
+    # Sends extra headers with the requests this thread makes in the block,
+    # through this client or one sharing its connection (#with_options).
     #
     # @param headers [Hash{String => String}]
     # @return [Object] the block's value
@@ -84,7 +117,8 @@ module Cyme
     #   cyme.with_headers("Cyme-Fault" => "status=503") { cyme.all_names }
     def with_headers(headers, &) = transport.with_headers(headers, &)
 
-    # Closes the connection; the next call opens another.
+    # Closes the connection (shared with the clients made by #with_options);
+    # the next call opens another.
     #
     # @return [void]
     def close = transport.close
@@ -93,6 +127,13 @@ module Cyme
     def inspect = "#<#{self.class.name} #{base_url}>"
 
     private
+
+    def attach(transport)
+      @transport = transport
+      @base_url = transport.base_uri.to_s
+      @apps = Resources::Apps.new(self)
+      @branches = Resources::Branches.new(self)
+    end
 
     def default_logger
       return nil unless ENV["CYME_LOG"] == "debug"

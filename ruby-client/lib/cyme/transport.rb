@@ -8,9 +8,9 @@ require "time"
 require "uri"
 
 module Cyme
-  # The HTTP side of a client: one kept-alive Net::HTTP connection to the
-  # branch, shared by every thread behind a mutex, and the retry loop around
-  # it. Resources never see Net::HTTP; they call #request.
+  # The HTTP side of a client: its settings (token, headers, timeouts,
+  # retries) and the retry loop around a Connection, which every thread
+  # shares. Resources never see Net::HTTP; they call #request.
   class Transport
     # What #request returns: the status, the headers (lowercase names) and
     # the body, parsed when it is JSON.
@@ -31,6 +31,10 @@ module Cyme
     attr_reader :base_uri
     # @return [Integer]
     attr_reader :max_retries
+    # @return [Float]
+    attr_reader :timeout
+    # @return [Float]
+    attr_reader :open_timeout
 
     # @param base_url [String] the branch, "http://localhost:8000" (or "http://:8000")
     # @param token [String, nil] the branch's bearer token
@@ -47,9 +51,22 @@ module Cyme
       @max_retries = max_retries
       @logger = logger
       @headers = headers.transform_keys(&:to_s).freeze
-      @mutex = Mutex.new
-      @http = nil
+      @connection = Connection.new(@base_uri)
       @thread_key = :"cyme_headers_#{object_id}"
+    end
+
+    # A transport with other defaults and everything else the same, down to
+    # the connection and the headers of #with_headers blocks; nil keeps a
+    # setting as it is. This one is left unchanged.
+    #
+    # @param timeout [Float, nil]
+    # @param open_timeout [Float, nil]
+    # @param max_retries [Integer, nil]
+    # @return [Transport]
+    def with_options(timeout: nil, open_timeout: nil, max_retries: nil)
+      copy = dup
+      copy.__send__(:change_options, timeout || @timeout, open_timeout || @open_timeout, max_retries || @max_retries)
+      copy
     end
 
     # Normalises a branch URL: "http://:8000" means localhost, a missing
@@ -94,12 +111,15 @@ module Cyme
     # @param query [Hash{String => Object}, nil]
     # @param body [Hash{String => Object}, nil] sent as JSON
     # @param headers [Hash{String => String}] added to this request
+    # @param idempotency_key [String, nil] the Idempotency-Key of a POST
+    #   (other methods send none); a new UUID when nil
     # @return [Response]
-    def request(method, path, query: nil, body: nil, headers: {})
-      # One key per call, made here and sent on every attempt: the branch
-      # replays its first answer instead of doing the work twice.
+    def request(method, path, query: nil, body: nil, headers: {}, idempotency_key: nil)
+      # One key per call, given or made here, and sent on every attempt: the
+      # branch replays its first answer instead of doing the work twice.
+      key = method == "POST" ? idempotency_key || SecureRandom.uuid : nil
       call = Call.new(http_method: method, path: path, url: full_url(path), query: query, body: body, headers: headers,
-                      idempotency_key: method == "POST" ? SecureRandom.uuid : nil)
+                      idempotency_key: key)
       attempt = 0
       loop do
         response, error = attempt_once(call)
@@ -112,7 +132,8 @@ module Cyme
     end
 
     # Extra headers for the requests this thread makes in the block, such as
-    # Cyme-Fault in tests. Other threads sharing the client are unaffected.
+    # Cyme-Fault in tests, through this transport or one made from it by
+    # #with_options. Other threads sharing the client are unaffected.
     #
     # @param headers [Hash{String => String}]
     # @return [Object] the block's value
@@ -127,9 +148,7 @@ module Cyme
     # Closes the connection; the next request opens a new one.
     #
     # @return [void]
-    def close
-      @mutex.synchronize { reset_connection }
-    end
+    def close = @connection.close
 
     # @return [String]
     def inspect
@@ -137,6 +156,12 @@ module Cyme
     end
 
     private
+
+    def change_options(timeout, open_timeout, max_retries)
+      @timeout = timeout
+      @open_timeout = open_timeout
+      @max_retries = max_retries
+    end
 
     # The retry rule, the same as the Python SDK's.
     def should_retry?(call, response, error)
@@ -182,7 +207,7 @@ module Cyme
     def attempt_once(call)
       request = build_request(call)
       started = Process.clock_gettime(Process::CLOCK_MONOTONIC)
-      raw = @mutex.synchronize { perform(request) }
+      raw = @connection.request(request, timeout: @timeout, open_timeout: @open_timeout)
       elapsed = (Process.clock_gettime(Process::CLOCK_MONOTONIC) - started) * 1000
       log { "#{call.http_method} #{call.path} -> #{raw.code} (#{elapsed.round(1)} ms)" }
       [to_response(raw), nil]
@@ -202,37 +227,6 @@ module Cyme
       return CONNECTION_ERRORS if Object.autoload?(:OpenSSL) || !defined?(OpenSSL::SSL::SSLError)
 
       [*CONNECTION_ERRORS, OpenSSL::SSL::SSLError]
-    end
-
-    # Runs under the mutex: one request at a time on the one connection.
-    def perform(request)
-      connection.request(request)
-    rescue Exception # rubocop:disable Lint/RescueException -- any failure, even an interrupt, leaves the connection unusable
-      reset_connection
-      raise
-    end
-
-    def connection
-      return @http if @http&.started?
-
-      http = Net::HTTP.new(base_uri.host, base_uri.port)
-      http.use_ssl = base_uri.scheme == "https"
-      http.open_timeout = @open_timeout
-      http.read_timeout = @timeout
-      http.write_timeout = @timeout
-      http.keep_alive_timeout = 30
-      # Net::HTTP would silently retry some requests once; the retries are
-      # ours alone, so that they are counted, logged and spaced.
-      http.max_retries = 0
-      @http = http.start
-    end
-
-    def reset_connection
-      @http&.finish if @http&.started?
-    rescue IOError
-      nil
-    ensure
-      @http = nil
     end
 
     def build_request(call)

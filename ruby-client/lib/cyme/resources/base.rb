@@ -29,8 +29,8 @@ module Cyme
 
       # A change's answer: the model, or a Scheduled when the branch only
       # accepted it (202, for `nowait: true`).
-      def change(method, path, body: nil, nowait: false)
-        response = transport.request(method, path, body:, query: query(nowait))
+      def change(method, path, body: nil, nowait: false, idempotency_key: nil)
+        response = transport.request(method, path, body:, query: query(nowait), idempotency_key:)
         response.status == 202 ? Models::Scheduled.from_h(response.body) : yield(response.body)
       end
 

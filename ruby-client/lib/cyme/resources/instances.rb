@@ -19,14 +19,19 @@ module Cyme
       # @param arguments [String, nil] added after the app's
       # @param extra_config [Hash, nil] merged over the app's
       # @param nowait [Boolean] answer at once with a Scheduled
+      # @param idempotency_key [String, nil] sent as Idempotency-Key on every
+      #   attempt of this call (a new UUID when nil): the same key in a later
+      #   call gets the first call's answer instead of a second instance
       # @return [Cyme::Instance, Cyme::Models::Scheduled]
       # @raise [Cyme::ConflictError] when the name is taken
+      # @raise [Cyme::UnprocessableEntityError] when the key was used for another request
       # @example
       #   instance = app.instances.add
-      def add(name = nil, broker: nil, pool: nil, arguments: nil, extra_config: nil, nowait: false)
+      def add(name = nil, broker: nil, pool: nil, arguments: nil, extra_config: nil, nowait: false,
+              idempotency_key: nil)
         target = name.nil? ? path(@app, "instances") : path(@app, "instances", name)
         body = fields(broker:, pool:, arguments:, extra_config:)
-        change("POST", target, body:, nowait:) { |data| Instance.from_wire(@client, data) }
+        change("POST", target, body:, nowait:, idempotency_key:) { |data| Instance.from_wire(@client, data) }
       end
 
       # @param name [String]
