@@ -138,6 +138,7 @@ module Cyme
     def default_logger
       return nil unless ENV["CYME_LOG"] == "debug"
 
+      require "logger" # only for CYME_LOG=debug: a given logger has loaded it
       logger = Logger.new($stderr)
       logger.level = Logger::DEBUG
       logger
