@@ -108,6 +108,23 @@ class RetryTest < Minitest::Test
     assert system(RbConfig.ruby, "-I", lib, "-e", check), "require \"cyme\" loaded OpenSSL"
   end
 
+  # `time` (for an HTTP-date Retry-After) and `logger` (for CYME_LOG=debug)
+  # load when first needed, and work then.
+  def test_require_leaves_time_and_logger_until_needed
+    lib = File.expand_path("../lib", __dir__)
+    check = <<~RUBY
+      require "cyme"
+      abort "time loaded" if Time.respond_to?(:httpdate)
+      abort "logger loaded" if defined?(Logger)
+      date = (Time.now + 30).utc.strftime("%a, %d %b %Y %H:%M:%S GMT")
+      delay = Cyme::Transport.allocate.__send__(:parse_retry_after, date)
+      abort "date read as \#{delay.inspect}" unless delay.between?(25, 31)
+      ENV["CYME_LOG"] = "debug"
+      abort "no logger" unless Cyme::Client.new("http://localhost:1").transport.instance_variable_get(:@logger)
+    RUBY
+    assert system(RbConfig.ruby, "-I", lib, "-e", check), "require \"cyme\" and first use"
+  end
+
   # Once OpenSSL is loaded, its errors are connection errors all the same.
   def test_ssl_error_is_retried_as_a_connection_error
     require "openssl"
