@@ -54,41 +54,21 @@ if _typing.TYPE_CHECKING:
     )
     from .types import Autoscale, Branch, Consumer, Problem, Queue, Scheduled, Stats
 
+
 # The models (pydantic classes) load on first use: with the first client made,
-# or when one of these names is looked up, rather than with `import cyme`.
-_LAZY = {
-    **dict.fromkeys(
-        ["Autoscale", "Branch", "Consumer", "Problem", "Queue", "Scheduled", "Stats"], "types"
-    ),
-    **dict.fromkeys(
-        [
-            "App",
-            "Apps",
-            "AsyncApp",
-            "AsyncApps",
-            "AsyncConsumers",
-            "AsyncInstance",
-            "AsyncInstances",
-            "AsyncQueues",
-            "Consumers",
-            "Instance",
-            "Instances",
-            "Queues",
-        ],
-        "resources",
-    ),
-}
-
-
+# or when one of the names above is looked up, rather than with `import cyme`.
 def __getattr__(name: str) -> object:
-    import importlib  # noqa: PLC0415
-
-    if name == "types":
-        return importlib.import_module(".types", __name__)
-    module = _LAZY.get(name)
-    if module is None:
+    if name not in __all__:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    # import_module, not `from . import`: that would look the name up here again.
+    from importlib import import_module  # noqa: PLC0415
+
+    types = import_module(".types", __name__)
+    if name == "types":
+        return types
+    resources = import_module(".resources", __name__)
+    # `types.App` is the plain model; `cyme.App` is the resource's bound one.
+    value = getattr(resources if name in resources.__all__ else types, name)
     globals()[name] = value
     return value
 
