@@ -33,17 +33,14 @@ SCENARIOS = HERE / "scenarios"
 SCHEMA = HERE / "scenario.schema.json"
 SPEC = REPO / "openapi.yaml"
 
+# Each error class and what naming it implies (see error_classes.yaml).
+ERROR_CLASSES: dict[str, int | str] = yaml.safe_load(
+    (HERE / "error_classes.yaml").read_text(encoding="utf-8")
+)
 # The status each error class stands for, when a step names the class alone.
-IMPLIED_STATUS: dict[str, int] = {
-    "BadRequestError": 400,
-    "AuthenticationError": 401,
-    "NotFoundError": 404,
-    "ConflictError": 409,
-    "UnprocessableEntityError": 422,
-    "RateLimitError": 429,
-}
+IMPLIED_STATUS = {name: v for name, v in ERROR_CLASSES.items() if isinstance(v, int)}
 # Errors without an answer: nothing to compare but the class.
-NO_STATUS = frozenset({"APIConnectionError", "APITimeoutError"})
+NO_STATUS = frozenset(name for name, v in ERROR_CLASSES.items() if v == "none")
 POLL_INTERVAL = 0.05
 STEP_KEYS = (
     *("op", "note", "args", "nowait", "client", "headers", "fault", "idempotency_key"),

@@ -17,13 +17,12 @@ module Contract
   SCENARIOS = File.join(HERE, "scenarios")
   BRANCH_COMMAND = ENV.fetch("CYME_BRANCH", File.join(REPO, ".venv/bin/cyme-branch"))
 
+  # Each error class and what naming it implies (see error_classes.yaml).
+  ERROR_CLASSES = YAML.safe_load_file(File.join(HERE, "error_classes.yaml")).freeze
   # The status each error class stands for, when a step names the class alone.
-  IMPLIED_STATUS = {
-    "BadRequestError" => 400, "AuthenticationError" => 401, "NotFoundError" => 404,
-    "ConflictError" => 409, "UnprocessableEntityError" => 422, "RateLimitError" => 429
-  }.freeze
+  IMPLIED_STATUS = ERROR_CLASSES.select { |_, implied| implied.is_a?(Integer) }.freeze
   # Errors without an answer: nothing to compare but the class.
-  NO_STATUS = %w[APIConnectionError APITimeoutError].freeze
+  NO_STATUS = ERROR_CLASSES.filter_map { |name, implied| name if implied == "none" }.freeze
   POLL_INTERVAL = 0.05
   VARIABLE = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/
   STEP_KEYS = %w[op note args nowait client headers fault idempotency_key expect error save poll].freeze

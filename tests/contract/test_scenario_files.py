@@ -17,7 +17,16 @@ import pytest
 import yaml
 from cyme_branch.spec import Operation, Spec
 
-from contract import IMPLIED_STATUS, SCENARIOS, SCHEMA, SPEC, VARIABLE, Scenario, load_all
+from contract import (
+    ERROR_CLASSES,
+    IMPLIED_STATUS,
+    SCENARIOS,
+    SCHEMA,
+    SPEC,
+    VARIABLE,
+    Scenario,
+    load_all,
+)
 from matching import MATCHERS, TYPES, ScenarioError, matcher
 
 ALL = load_all()
@@ -28,6 +37,13 @@ BUILTIN = {"branch_id"}
 
 def test_the_schema_is_a_schema() -> None:
     jsonschema.Draft202012Validator.check_schema(VALIDATOR.schema)
+
+
+def test_the_schema_names_the_error_classes_of_error_classes_yaml() -> None:
+    defs = VALIDATOR.schema["$defs"]
+    assert defs["errorClass"]["enum"] == list(ERROR_CLASSES)
+    alone = [name for name, implied in ERROR_CLASSES.items() if implied != "given"]
+    assert defs["shorthandClass"]["enum"] == alone
 
 
 def test_there_are_scenarios() -> None:
