@@ -97,7 +97,7 @@ lint: install ## ruff check, ruff format --check and mypy --strict (Python); rub
 	cd ruby-client && rake lint typecheck
 	$(BIN)/ruff check --config server-stub/pyproject.toml tools
 	$(BIN)/ruff format --check --config server-stub/pyproject.toml tools
-	$(BIN)/mypy --strict --python-version 3.10 tools/check_generated.py tools/coverage_matrix.py
+	$(BIN)/mypy --strict --python-version 3.10 tools/check_generated.py tools/coverage_matrix.py tools/generate_routes.py
 	cd python-client && ../$(BIN)/ruff check src tests && ../$(BIN)/ruff format --check src tests
 	cd python-client && ../$(BIN)/mypy --strict src tests
 	$(BIN)/ruff check tests && $(BIN)/ruff format --check tests
@@ -123,6 +123,7 @@ test-python: install ## Run the Python SDK's tests (python-client/tests) against
 generate: install ## Regenerate both SDKs' models from openapi.yaml, and the Python SDK's async resources
 	$(BIN)/python tools/generate_models.py
 	$(BIN)/python tools/generate_async.py
+	$(BIN)/python tools/generate_routes.py
 
 .PHONY: check-generated
 check-generated: install ## Regenerate both SDKs' generated files in a temporary directory; fail, naming each stale file, on any difference

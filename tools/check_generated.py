@@ -10,6 +10,9 @@ compares each output with the committed file:
     python-client/src/cyme/_async_client.py       tools/generate_async.py, from the sync client
     ruby-client/lib/cyme/models/generated.rb      ruby-client/bin/generate-models, from openapi.yaml
     ruby-client/sig/cyme/models/generated.rbs     ruby-client/bin/generate-models, from openapi.yaml
+    python-client/src/cyme/_routes.py             tools/generate_routes.py, from openapi.yaml
+    ruby-client/lib/cyme/routes.rb                tools/generate_routes.py, from openapi.yaml
+    ruby-client/sig/cyme/routes.rbs               tools/generate_routes.py, from openapi.yaml
 
 Nothing is written in the repository. A stale file is named, with the reason
 when it can be told: the files made from openapi.yaml record the sha256 of
@@ -56,7 +59,22 @@ RUBY_MODELS = Generated(
 RUBY_SIGNATURES = Generated(
     "ruby-client/sig/cyme/models/generated.rbs", "ruby-client/bin/generate-models", from_spec=True
 )
-GENERATED = (PYTHON_MODELS, PYTHON_ASYNC, PYTHON_ASYNC_CLIENT, RUBY_MODELS, RUBY_SIGNATURES)
+ROUTE_TABLES = tuple(
+    Generated(path, "tools/generate_routes.py", from_spec=True)
+    for path in (
+        "python-client/src/cyme/_routes.py",
+        "ruby-client/lib/cyme/routes.rb",
+        "ruby-client/sig/cyme/routes.rbs",
+    )
+)
+GENERATED = (
+    PYTHON_MODELS,
+    PYTHON_ASYNC,
+    PYTHON_ASYNC_CLIENT,
+    RUBY_MODELS,
+    RUBY_SIGNATURES,
+    *ROUTE_TABLES,
+)
 
 
 def regenerate(out: Path) -> None:
@@ -67,6 +85,7 @@ def regenerate(out: Path) -> None:
     # Both async files, at their paths under `out`.
     run([sys.executable, str(ROOT / PYTHON_ASYNC.generator), str(out)])
     run(["ruby", str(ROOT / RUBY_MODELS.generator), "--output-dir", str(out / "ruby-client")])
+    run([sys.executable, str(ROOT / "tools" / "generate_routes.py"), str(out)])
 
 
 def run(argv: list[str]) -> None:

@@ -21,6 +21,8 @@ NEEDED = [
     "ruby-client/bin/generate-models",
     "ruby-client/lib/cyme/models/generated.rb",
     "ruby-client/sig/cyme/models/generated.rbs",
+    "ruby-client/lib/cyme/routes.rb",
+    "ruby-client/sig/cyme/routes.rbs",
 ]
 
 
@@ -49,7 +51,7 @@ def gate(repo: Path) -> subprocess.CompletedProcess[str]:
 def test_a_fresh_copy_passes(repo: Path) -> None:
     done = gate(repo)
     assert done.returncode == 0, done.stderr
-    assert "5 generated files are what their generators write" in done.stdout
+    assert "8 generated files are what their generators write" in done.stdout
 
 
 def test_a_changed_spec_names_every_stale_model_file(repo: Path) -> None:
@@ -68,12 +70,15 @@ def test_a_changed_spec_names_every_stale_model_file(repo: Path) -> None:
         "python-client/src/cyme/types/_generated.py",
         "ruby-client/lib/cyme/models/generated.rb",
         "ruby-client/sig/cyme/models/generated.rbs",
+        "python-client/src/cyme/_routes.py",
+        "ruby-client/lib/cyme/routes.rb",
+        "ruby-client/sig/cyme/routes.rbs",
     ):
         assert f"{path} is stale: it was made from openapi.yaml sha256" in done.stderr
     # The async resources are made from the sync ones, which did not change.
     assert "_async.py" not in done.stderr and "_async_client.py" not in done.stderr
     assert "+    step: int | None = None" in done.stderr
-    assert "3 generated file(s) out of date: run make generate" in done.stderr
+    assert "6 generated file(s) out of date: run make generate" in done.stderr
 
 
 def test_a_hand_edited_file_is_named(repo: Path) -> None:

@@ -1,0 +1,376 @@
+"""Generate both SDKs' route tables from openapi.yaml.
+
+    python tools/generate_routes.py [ROOT]
+
+writes
+
+    python-client/src/cyme/_routes.py    ROUTES, the Python SDK's table
+    ruby-client/lib/cyme/routes.rb       Cyme::ROUTES, the Ruby SDK's table
+    ruby-client/sig/cyme/routes.rbs      its RBS signature
+
+(with ROOT, the same paths under ROOT instead of the repository: the drift
+gate, tools/check_generated.py, compares them with the committed files).
+
+A route is what an SDK needs to send one operation and read its answer: the
+operationId, the method, the path template and its parameters, the query
+parameters that are not body fields, the body's fields, the header
+parameters, the kind of the success answer, every status the spec documents,
+and the SDK method that performs it (the operation's `x-sdk-method`, the
+same name in both SDKs). Both SDKs' resources send every request through
+their table, and a new operation in openapi.yaml can be called through it
+(`client.call("getInstance", app=..., instance=...)`) as soon as this
+generator has run.
+
+Why a generator of our own: OpenAPI generators write whole SDKs, each in its
+own style, and none writes a plain table of routes for two languages at
+once. This one reads the spec with PyYAML and writes data, nothing else, so
+the hand-written SDKs stay in charge of how a call looks. The emitters of
+each language are kept apart (`python_table`, `ruby_table`) over one reading
+of the spec (`read_routes`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+SPEC = ROOT / "openapi.yaml"
+PYTHON_OUTPUT = Path("python-client/src/cyme/_routes.py")
+RUBY_OUTPUT = Path("ruby-client/lib/cyme/routes.rb")
+RBS_OUTPUT = Path("ruby-client/sig/cyme/routes.rbs")
+HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
+SDK_METHOD = re.compile(r"^[A-Z][A-Za-z]*\.[a-z][a-z0-9_]*$")
+JSON = "application/json"
+
+
+@dataclass(frozen=True)
+class Field:
+    """A parameter or a body field: its name, and whether it must be given."""
+
+    name: str
+    required: bool
+    schema: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Route:
+    """One operation of the spec, as an SDK sends it."""
+
+    operation_id: str
+    method: str
+    path: str
+    path_params: tuple[Field, ...]
+    query_params: tuple[Field, ...]
+    body_fields: tuple[Field, ...] | None  # None: the operation takes no body
+    headers: tuple[Field, ...]
+    response: str
+    statuses: tuple[int, ...]
+    sdk_method: str
+    summary: str
+
+
+class SpecReader:
+    """The spec with local `$ref`s followed on demand."""
+
+    def __init__(self, spec: dict[str, Any]) -> None:
+        self.spec = spec
+
+    def deref(self, node: Any) -> Any:
+        while isinstance(node, dict) and "$ref" in node:
+            target: Any = self.spec
+            for token in node["$ref"][2:].split("/"):
+                target = target[token.replace("~1", "/").replace("~0", "~")]
+            node = target
+        return node
+
+    def ref_name(self, node: Any) -> str | None:
+        if isinstance(node, dict) and "$ref" in node:
+            return str(node["$ref"]).rsplit("/", 1)[-1]
+        return None
+
+    def response(self, op: dict[str, Any]) -> str:
+        """The success answer: a schema's name, `Consumer[]` for a list, a JSON type, or `text`."""
+        responses = op["responses"]
+        for status in ("200", "201"):
+            if status not in responses:
+                continue
+            content = self.deref(responses[status]).get("content", {})
+            if JSON not in content:
+                return "text"
+            return self.kind(content[JSON]["schema"])
+        raise ValueError(f"{op['operationId']} documents no 200 or 201")
+
+    def kind(self, schema: dict[str, Any]) -> str:
+        name = self.ref_name(schema)
+        resolved = self.deref(schema)
+        if resolved.get("type") == "array":
+            return self.kind(resolved["items"]) + "[]"
+        if resolved.get("type") == "object":
+            if name is None:
+                raise ValueError("an object answer must be a component schema")
+            return name
+        # A scalar answer, or a list of names: the JSON type is what matters.
+        return str(resolved.get("type") or self.deref(resolved.get("allOf", [{}])[0])["type"])
+
+    def field(self, raw: dict[str, Any]) -> Field:
+        param = self.deref(raw)
+        schema = param.get("schema") or param["content"][JSON]["schema"]
+        return Field(param["name"], bool(param.get("required", False)), self.deref(schema))
+
+
+def read_routes(spec: dict[str, Any]) -> list[Route]:
+    """Every operation of the spec, in the spec's order."""
+    reader = SpecReader(spec)
+    routes = []
+    for template, item in spec["paths"].items():
+        for method in HTTP_METHODS:
+            if method not in item:
+                continue
+            op = item[method]
+            # The path item's parameters, then the operation's, which win.
+            params: dict[tuple[str, str], Field] = {}
+            for raw in [*item.get("parameters", []), *op.get("parameters", [])]:
+                where = str(reader.deref(raw)["in"])
+                field = reader.field(raw)
+                params[(field.name, where)] = field
+            body: tuple[Field, ...] | None = None
+            if "requestBody" in op:
+                content = reader.deref(op["requestBody"])["content"][JSON]
+                schema = reader.deref(content["schema"])
+                required = set(schema.get("required", []))
+                body = tuple(
+                    Field(name, name in required, reader.deref(prop))
+                    for name, prop in schema.get("properties", {}).items()
+                )
+            body_names = {f.name for f in body or ()}
+            names = [segment[1:-1] for segment in re.findall(r"\{[^}]+\}", template)]
+            path_params = tuple(params[(name, "path")] for name in names)
+            query = tuple(
+                f for (n, where), f in params.items() if where == "query" and n not in body_names
+            )
+            headers = tuple(f for (_, where), f in params.items() if where == "header")
+            sdk_method = op.get("x-sdk-method", "")
+            if not SDK_METHOD.match(sdk_method):
+                raise ValueError(
+                    f"{op['operationId']}: x-sdk-method must name Class.method, not {sdk_method!r}"
+                )
+            statuses = tuple(sorted(int(s) for s in op["responses"] if s.isdigit()))
+            routes.append(
+                Route(
+                    operation_id=op["operationId"],
+                    method=method.upper(),
+                    path=template,
+                    path_params=path_params,
+                    query_params=query,
+                    body_fields=body,
+                    headers=headers,
+                    response=reader.response(op),
+                    statuses=statuses,
+                    sdk_method=sdk_method,
+                    summary=" ".join(str(op.get("summary", "")).split()),
+                )
+            )
+    return routes
+
+
+def header(comment: str, digest: str) -> list[str]:
+    return [
+        f"{comment} Generated by tools/generate_routes.py from openapi.yaml; do not edit.",
+        f"{comment} openapi.yaml sha256: {digest}",
+    ]
+
+
+# -- Python ---------------------------------------------------------------------
+
+
+def _py_names(fields: tuple[Field, ...] | None) -> str:
+    if fields is None:
+        return "None"
+    inner = ", ".join(f'"{f.name}"' for f in fields)
+    return f"({inner},)" if len(fields) == 1 else f"({inner})"
+
+
+def python_table(routes: list[Route], digest: str) -> str:
+    lines = [
+        *header("#", digest),
+        '"""The route table: every operation of openapi.yaml, as the SDK sends it.',
+        "",
+        "`ROUTES[operation_id]` names the method, the path template and its",
+        "parameters, the query parameters that are not body fields, the body's",
+        "fields (None when the operation takes no body), the header parameters,",
+        "the kind of the success answer (a schema's name such as `Instance`,",
+        "`Consumer[]` for a list of them, a JSON type such as `string[]`, or",
+        "`text`), every documented status, and the SDK method that performs the",
+        "operation (`x-sdk-method`).",
+        '"""',
+        "",
+        "from __future__ import annotations",
+        "",
+        "from dataclasses import dataclass",
+        "",
+        '__all__ = ["ROUTES", "Route"]',
+        "",
+        "",
+        "@dataclass(frozen=True)",
+        "class Route:",
+        '    """One operation of openapi.yaml."""',
+        "",
+        "    operation_id: str",
+        "    method: str",
+        "    path: str",
+        "    path_params: tuple[str, ...]",
+        "    query_params: tuple[str, ...]",
+        "    body_fields: tuple[str, ...] | None",
+        "    headers: tuple[str, ...]",
+        "    response: str",
+        "    statuses: tuple[int, ...]",
+        "    sdk_method: str",
+        "",
+        "",
+        "ROUTES: dict[str, Route] = {",
+    ]
+    for r in routes:
+        statuses = ", ".join(str(s) for s in r.statuses)
+        statuses = f"({statuses},)" if len(r.statuses) == 1 else f"({statuses})"
+        lines += [
+            f'    "{r.operation_id}": Route(',
+            f'        operation_id="{r.operation_id}",',
+            f'        method="{r.method}",',
+            f'        path="{r.path}",',
+            f"        path_params={_py_names(r.path_params)},",
+            f"        query_params={_py_names(r.query_params)},",
+            f"        body_fields={_py_names(r.body_fields)},",
+            f"        headers={_py_names(r.headers)},",
+            f'        response="{r.response}",',
+            f"        statuses={statuses},",
+            f'        sdk_method="{r.sdk_method}",',
+            "    ),",
+        ]
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+# -- Ruby -------------------------------------------------------------------------
+
+
+def ruby_method(sdk_method: str) -> str:
+    """`Apps.get` as the gem names it: collections (plural names) live in Cyme::Resources."""
+    owner, method = sdk_method.split(".")
+    prefix = "Resources::" if owner.endswith("s") else ""
+    return f"{prefix}{owner}#{method}"
+
+
+def _rb_names(fields: tuple[Field, ...] | None) -> str:
+    if fields is None:
+        return "nil"
+    return "%w[" + " ".join(f.name for f in fields) + "].freeze" if fields else "[].freeze"
+
+
+def ruby_table(routes: list[Route], digest: str) -> str:
+    lines = [
+        "# frozen_string_literal: true",
+        "",
+        *header("#", digest),
+        "",
+        "module Cyme",
+        "  # One operation of openapi.yaml, as the SDK sends it: its method, path",
+        "  # template and parameters, the query parameters that are not body fields,",
+        "  # the body's fields (nil when it takes no body), the header parameters,",
+        "  # the kind of the success answer (a schema's name such as `Instance`,",
+        "  # `Consumer[]` for a list of them, a JSON type such as `string[]`, or",
+        "  # `text`), every documented status, and the SDK method that performs it",
+        "  # (`x-sdk-method`, as the gem names it).",
+        "  Route = Struct.new(",
+        "    :operation_id, :http_method, :path, :path_params, :query_params,",
+        "    :body_fields, :headers, :response, :statuses, :sdk_method,",
+        "    keyword_init: true",
+        "  )",
+        "",
+        "  # Every operation of openapi.yaml, by operationId.",
+        "  ROUTES = {",
+    ]
+    for i, r in enumerate(routes):
+        comma = "," if i < len(routes) - 1 else ""
+        statuses = "[" + ", ".join(str(s) for s in r.statuses) + "].freeze"
+        lines += [
+            f'    "{r.operation_id}" => Route.new(',
+            f'      operation_id: "{r.operation_id}",',
+            f'      http_method: "{r.method}",',
+            f'      path: "{r.path}",',
+            f"      path_params: {_rb_names(r.path_params)},",
+            f"      query_params: {_rb_names(r.query_params)},",
+            f"      body_fields: {_rb_names(r.body_fields)},",
+            f"      headers: {_rb_names(r.headers)},",
+            f'      response: "{r.response}",',
+            f"      statuses: {statuses},",
+            f'      sdk_method: "{ruby_method(r.sdk_method)}"',
+            f"    ).freeze{comma}",
+        ]
+    lines += ["  }.freeze", "end"]
+    return "\n".join(lines) + "\n"
+
+
+def rbs_table(digest: str) -> str:
+    lines = [
+        *header("#", digest),
+        "",
+        "module Cyme",
+        "  class Route < Struct[untyped]",
+        "    attr_accessor operation_id: String",
+        "    attr_accessor http_method: String",
+        "    attr_accessor path: String",
+        "    attr_accessor path_params: Array[String]",
+        "    attr_accessor query_params: Array[String]",
+        "    attr_accessor body_fields: Array[String]?",
+        "    attr_accessor headers: Array[String]",
+        "    attr_accessor response: String",
+        "    attr_accessor statuses: Array[Integer]",
+        "    attr_accessor sdk_method: String",
+        "",
+        "    def self.new: (",
+        "      operation_id: String, http_method: String, path: String,",
+        "      path_params: Array[String], query_params: Array[String],",
+        "      body_fields: Array[String]?, headers: Array[String], response: String,",
+        "      statuses: Array[Integer], sdk_method: String",
+        "    ) -> Route",
+        "  end",
+        "",
+        "  ROUTES: Hash[String, Route]",
+        "end",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+# -- the files ----------------------------------------------------------------------
+
+
+def render(spec_path: Path = SPEC) -> dict[Path, str]:
+    """The text of every output file, by its path in the repository."""
+    raw = spec_path.read_bytes()
+    digest = hashlib.sha256(raw).hexdigest()
+    routes = read_routes(yaml.safe_load(raw))
+    return {
+        PYTHON_OUTPUT: python_table(routes, digest),
+        RUBY_OUTPUT: ruby_table(routes, digest),
+        RBS_OUTPUT: rbs_table(digest),
+    }
+
+
+def main(argv: list[str]) -> int:
+    root = Path(argv[1]) if len(argv) > 1 else ROOT
+    for path, text in render().items():
+        target = root / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv))
