@@ -33,7 +33,7 @@ SPEC = ROOT / "openapi.yaml"
 SCENARIOS = ROOT / "tests" / "contract" / "scenarios"
 OUTPUT = ROOT / "docs" / "coverage.md"
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
-# The error classes both SDKs raise (../shared/STYLE.md), APIError being only
+# The error classes both SDKs raise (tests/contract/error_classes.yaml), APIError being only
 # their base, and the status each stands for: the runners' own table.
 ERRORS: dict[str, int | str] = yaml.safe_load(
     (ROOT / "tests" / "contract" / "error_classes.yaml").read_text(encoding="utf-8")
