@@ -22,6 +22,7 @@ BENCH_ARGS ?=
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed-server-stub
+BRANCH_ONLY := $(VENV)/.installed-branch$(if $(filter celery,$(SUPERVISOR)),-celery)
 INSTALLED_PY := $(VENV)/.installed-python-client
 PRISM := bench/node_modules/.bin/prism
 
@@ -70,9 +71,14 @@ $(BIN)/python:
 	fi
 	$(PYTHON) -m venv $(VENV)
 
+# What `make serve` needs: the branch alone (with Celery for SUPERVISOR=celery).
+$(BRANCH_ONLY): server-stub/pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -e './server-stub$(if $(filter celery,$(SUPERVISOR)),[celery])'
+	touch $@
+
 $(INSTALLED): server-stub/pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -e './server-stub[celery,test,lint]'
-	touch $@
+	touch $@ $(VENV)/.installed-branch $(VENV)/.installed-branch-celery
 
 $(INSTALLED_PY): python-client/pyproject.toml $(INSTALLED)
 	$(BIN)/pip install -e './python-client[test,lint]'
@@ -85,7 +91,7 @@ install: $(INSTALLED) $(INSTALLED_PY) ## Install what is missing: Debian package
 	@ruby -e 'require "minitest"; require "webmock"' 2>/dev/null || { $(call apt-install,ruby-minitest ruby-webmock); }
 
 .PHONY: serve
-serve: install ## Start a branch on HOST:PORT (127.0.0.1:8000) with its state in DIR (instances/); SUPERVISOR=celery for real workers
+serve: $(BRANCH_ONLY) ## Start a branch on HOST:PORT (127.0.0.1:8000) with its state in DIR (instances/); SUPERVISOR=celery for real workers (installs only what the branch needs)
 	mkdir -p $(DIR)
 	exec $(BIN)/cyme-branch $(HOST):$(PORT) -D $(DIR) --supervisor $(SUPERVISOR)
 
