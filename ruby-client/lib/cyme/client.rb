@@ -117,6 +117,20 @@ module Cyme
     #   cyme.with_headers("Cyme-Fault" => "status=503") { cyme.all_names }
     def with_headers(headers, &) = transport.with_headers(headers, &)
 
+    # The block's value with the last HTTP response this thread received in
+    # the block, through this client or one sharing its connection
+    # (#with_options): its status, headers, X-Request-Id, method and URL.
+    # Other threads sharing the client are unaffected. An error raised in
+    # the block propagates as it is (Cyme::APIStatusError has the status,
+    # headers and request id too).
+    #
+    # @return [Cyme::RawResponse]
+    # @raise [Cyme::Error] when the block received no HTTP response
+    # @example
+    #   raw = cyme.with_raw_response { cyme.apps.get("pycon") }
+    #   [raw.status, raw.request_id, raw.data.name]  # => [200, "5f0c...", "pycon"]
+    def with_raw_response(&) = transport.with_raw_response(&)
+
     # Closes the connection (shared with the clients made by #with_options);
     # the next call opens another.
     #

@@ -51,6 +51,7 @@ module Cyme
       @headers = headers.transform_keys(&:to_s).freeze
       @connection = Connection.new(@base_uri)
       @thread_key = :"cyme_headers_#{object_id}"
+      @raw_key = :"cyme_raw_response_#{object_id}"
     end
 
     # A transport with other defaults and everything else the same, down to
@@ -143,6 +144,22 @@ module Cyme
       Thread.current[@thread_key] = previous
     end
 
+    # The block's value with the last HTTP response that this thread
+    # received in the block, through this transport or one made from it by
+    # #with_options. Other threads sharing the client are unaffected; an
+    # enclosing block sees the responses of the blocks inside it.
+    #
+    # @return [Cyme::RawResponse]
+    # @raise [Cyme::Error] when the block received no response
+    def with_raw_response
+      outer = Thread.current[@raw_key]
+      last = Thread.current[@raw_key] = []
+      raw_response(yield, *last)
+    ensure
+      Thread.current[@raw_key] = outer
+      outer&.replace(last) unless last.nil? || last.empty?
+    end
+
     # Closes the connection; the next request opens a new one.
     #
     # @return [void]
@@ -211,7 +228,7 @@ module Cyme
       raw = @connection.request(request, timeout: @timeout, open_timeout: @open_timeout)
       elapsed = (Process.clock_gettime(Process::CLOCK_MONOTONIC) - started) * 1000
       log { "#{call.http_method} #{call.path} -> #{raw.code} (#{elapsed.round(1)} ms)" }
-      [to_response(raw), nil]
+      [received(call, to_response(raw)), nil]
     rescue *TIMEOUT_ERRORS
       log { "#{call.http_method} #{call.path} -> timeout" }
       [nil, APITimeoutError.new(request_method: call.http_method, request_url: call.url)]
@@ -231,8 +248,7 @@ module Cyme
     end
 
     def build_request(call)
-      target = base_uri.path + call.path
-      target += "?#{URI.encode_www_form(call.query)}" if call.query && !call.query.empty?
+      target = base_uri.path + call.path + query_string(call)
       request = Net::HTTPGenericRequest.new(call.http_method, !call.body.nil?, call.http_method != "HEAD", target)
       request_headers(call).each { |name, value| request[name] = value }
       unless call.body.nil?
@@ -247,6 +263,23 @@ module Cyme
       result["Authorization"] = "Bearer #{@token}" if @token && !@token.empty?
       result["Idempotency-Key"] = call.idempotency_key if call.idempotency_key
       result.merge(@headers, Thread.current[@thread_key] || {}, call.headers)
+    end
+
+    # "?nowait=true", or "" for a call without a query.
+    def query_string(call) = call.query.nil? || call.query.empty? ? "" : "?#{URI.encode_www_form(call.query)}"
+
+    # Keeps the response as the last one of a #with_raw_response block, when
+    # this thread is in one.
+    def received(call, response)
+      Thread.current[@raw_key]&.replace([call, response])
+      response
+    end
+
+    def raw_response(data, call = nil, response = nil)
+      raise Error, "with_raw_response: the block received no HTTP response from #{base_uri}" unless response
+
+      RawResponse.new(data:, status: response.status, headers: response.headers, http_method: call.http_method,
+                      url: call.url + query_string(call))
     end
 
     def to_response(raw)
