@@ -42,6 +42,24 @@ class SignaturesTest < Minitest::Test
     assert_empty missing, "methods without a signature in sig/"
   end
 
+  # sig/cyme/routes.rbs, generated from openapi.yaml, types Client#call of
+  # every operation: its keywords are those Client#call takes, the path
+  # parameters required, and its answer is the route's model.
+  def test_call_has_an_overload_per_operation
+    client = RBS::TypeName.new(name: :Client, namespace: RBS::Namespace.parse("::Cyme"))
+    overloads = builder.build_instance(client).methods.fetch(:call).method_types.map(&:type)
+    by_id = overloads.to_h { |type| [type.required_positionals.first.type.literal, type] }
+    assert_equal Cyme::ROUTES.keys, by_id.keys
+    Cyme::ROUTES.each do |id, route|
+      type = by_id.fetch(id)
+      assert_equal route.path_params.map(&:to_sym), type.required_keywords.keys, id
+      keywords = type.required_keywords.keys + type.optional_keywords.keys
+      assert_equal Cyme::Requestor::KEYWORDS.fetch(id).sort, keywords.sort, id
+      model = route.response.delete_suffix("[]")
+      assert_includes type.return_type.to_s, "::Cyme::Models::#{model}", id if model.match?(/\A[A-Z]/)
+    end
+  end
+
   def test_sig_mirrors_lib
     lib = Dir.chdir(File.expand_path("../lib", __dir__)) { Dir["**/*.rb"].map { |f| f.delete_suffix(".rb") } }
     sig = Dir.chdir(SIG) { Dir["**/*.rbs"].map { |f| f.delete_suffix(".rbs") } }

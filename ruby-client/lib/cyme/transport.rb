@@ -24,6 +24,8 @@ module Cyme
       IOError, EOFError, SystemCallError, SocketError, Net::HTTPBadResponse, Net::ProtocolError
     ].freeze
     TIMEOUT_ERRORS = [Net::OpenTimeout, Net::ReadTimeout, Net::WriteTimeout].freeze
+    # The header that makes a POST safe to retry (see #request).
+    IDEMPOTENCY_KEY = "Idempotency-Key"
 
     # @return [URI::HTTP] the branch's URL, without credentials
     attr_reader :base_uri
@@ -261,7 +263,7 @@ module Cyme
     def request_headers(call)
       result = { "Accept" => "application/json", "User-Agent" => "cyme-ruby/#{VERSION}" }
       result["Authorization"] = "Bearer #{@token}" if @token && !@token.empty?
-      result["Idempotency-Key"] = call.idempotency_key if call.idempotency_key
+      result[IDEMPOTENCY_KEY] = call.idempotency_key if call.idempotency_key
       result.merge(@headers, Thread.current[@thread_key] || {}, call.headers)
     end
 
