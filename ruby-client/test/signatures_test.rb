@@ -8,11 +8,10 @@ class SignaturesTest < Minitest::Test
   SIG = File.expand_path("../sig", __dir__)
   # What Struct.new defines on the classes it makes.
   STRUCT_METHODS = %i[new [] members keyword_init? inspect].freeze
-  LIBRARIES = %w[monitor logger net-http openssl timeout socket uri json securerandom time].freeze
 
   def builder
     loader = RBS::EnvironmentLoader.new
-    LIBRARIES.each { |library| loader.add(library: library) }
+    RBS_LIBRARIES.each { |library| loader.add(library: library) }
     loader.add(path: Pathname(SIG))
     RBS::DefinitionBuilder.new(env: RBS::Environment.from_loader(loader).resolve_type_names)
   end
