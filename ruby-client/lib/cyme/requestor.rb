@@ -14,6 +14,11 @@ module Cyme
     BOUND = { "App" => App, "Instance" => Instance }.freeze
     # A parameter of a path template, such as `{app}`.
     PATH_PARAMETER = /\{(\w+)\}/
+    # Each operation's path template cut into its text and its parameters,
+    # by operationId: "/{app}/instances" is ["/", :app, "/instances"].
+    TEMPLATES = ROUTES.transform_values do |route|
+      route.path.split(PATH_PARAMETER).each_with_index.map { |part, i| i.odd? ? part.to_sym : part.freeze }.freeze
+    end.freeze
     # A kind of answer that names a schema (`Instance`, `Consumer[]`), not a
     # JSON type (`string[]`) or `text`.
     SCHEMA_KIND = /\A[A-Z]/
@@ -73,9 +78,10 @@ module Cyme
       @client.transport.request(route.http_method, path(route, args), **options(route, args))
     end
 
-    def path(route, args)
-      route.path.gsub(PATH_PARAMETER) { Transport.escape_segment(args[Regexp.last_match(1).to_sym].to_s) }
-    end
+    def path(route, args) = TEMPLATES.fetch(route.operation_id).map { |part| fill(part, args) }.join
+
+    # A part of a path template: its text, or its parameter's value, escaped.
+    def fill(part, args) = part.is_a?(Symbol) ? Transport.escape_segment(args[part].to_s) : part
 
     # Transport#request's options: the query, the body, and the headers,
     # the Idempotency-Key apart (Transport sends it on every attempt).

@@ -96,12 +96,16 @@ module Cyme
       "/#{segments.map { |segment| escape_segment(segment.to_s) }.join('/')}"
     end
 
+    # The characters a segment keeps as they are; every other byte is %XX.
+    UNRESERVED = /[^A-Za-z0-9_.~@:-]/
+
     # @param segment [String]
     # @return [String]
     def self.escape_segment(segment)
       return segment.gsub(".", "%2E") if segment.match?(/\A\.*\z/) # "", ".", ".." stay one segment
+      return segment if segment.ascii_only? && !segment.match?(UNRESERVED) # most names: nothing to copy
 
-      segment.b.gsub(/[^A-Za-z0-9_.~@:-]/) { |byte| format("%%%02X", byte.ord) }
+      segment.b.gsub(UNRESERVED) { |byte| format("%%%02X", byte.ord) }
     end
 
     # Sends a request, retrying as #should_retry? allows, and returns the
