@@ -6,7 +6,8 @@ writes
 
     python-client/src/cyme/_routes.py    ROUTES, the Python SDK's table
     ruby-client/lib/cyme/routes.rb       Cyme::ROUTES, the Ruby SDK's table
-    ruby-client/sig/cyme/routes.rbs      its RBS signature
+    ruby-client/sig/cyme/routes.rbs      its RBS signature, and Client#call's: one
+                                         overload per operation, typed from the spec
 
 (with ROOT, the same paths under ROOT instead of the repository: the drift
 gate, tools/check_generated.py, compares them with the committed files).
@@ -317,7 +318,67 @@ def ruby_table(routes: list[Route], digest: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def rbs_table(digest: str) -> str:
+# The RBS type of each JSON type, and of a `text` answer.
+RBS_TYPES = {
+    "string": "String",
+    "integer": "Integer",
+    "number": "Numeric",
+    "boolean": "bool",
+    "object": "Hash[String, untyped]",
+    "null": "nil",
+    "text": "String",
+}
+
+
+def rbs_type(reader: SpecReader, schema: dict[str, Any]) -> str:
+    """A field's RBS type: its JSON type, through `$ref` and the first `allOf`."""
+    schema = reader.deref(schema)
+    if "type" not in schema and "allOf" in schema:
+        return rbs_type(reader, schema["allOf"][0])
+    kinds = schema.get("type", "any")
+    names = [
+        rbs_json_type(reader, schema, str(k))
+        for k in (kinds if isinstance(kinds, list) else [kinds])
+    ]
+    return names[0] if len(names) == 1 else "(" + " | ".join(names) + ")"
+
+
+def rbs_json_type(reader: SpecReader, schema: dict[str, Any], kind: str) -> str:
+    if kind == "array":
+        return f"Array[{rbs_type(reader, schema.get('items', {}))}]"
+    return RBS_TYPES.get(kind, "untyped")
+
+
+def rbs_keyword(field: Field, name: str, reader: SpecReader) -> str:
+    """`app: String`, or `?broker: String?` for a keyword that may be left out (or nil)."""
+    kind = rbs_type(reader, field.schema)
+    return f"{name}: {kind}" if field.required else f"?{name}: {kind.removesuffix('?')}?"
+
+
+def rbs_answer(route: Route) -> str:
+    """What Client#call returns: the model, list or JSON value; a Scheduled too after a 202."""
+    item = route.response.removesuffix("[]")
+    kind = RBS_TYPES.get(item, f"Models::{item}")
+    kind = f"Array[{kind}]" if route.response.endswith("[]") else kind
+    return f"({kind} | Models::Scheduled)" if 202 in route.statuses else kind
+
+
+def rbs_call(route: Route, reader: SpecReader) -> str:
+    """One overload of Client#call: the operationId as a literal type, then the keywords."""
+    fields = [*route.path_params, *route.query_params, *(route.body_fields or ())]
+    params = [f'"{route.operation_id}" operation_id']
+    params += [rbs_keyword(f, f.name, reader) for f in fields]
+    params += [rbs_keyword(f, ruby_header_keyword(f.name), reader) for f in route.headers]
+    return f"({', '.join(params)}) -> {rbs_answer(route)}"
+
+
+def ruby_header_keyword(header_name: str) -> str:
+    """The keyword of a header parameter in Client#call: Idempotency-Key is idempotency_key."""
+    return header_name.lower().replace("-", "_")
+
+
+def rbs_table(routes: list[Route], digest: str, reader: SpecReader) -> str:
+    calls = [rbs_call(r, reader) for r in routes]
     lines = [
         *header("#", digest),
         "",
@@ -343,6 +404,13 @@ def rbs_table(digest: str) -> str:
         "  end",
         "",
         "  ROUTES: Hash[String, Route]",
+        "",
+        "  # Client#call, one overload per operation of ROUTES: the operationId,",
+        "  # the keywords by the spec's names and types, and the answer.",
+        "  interface _Call",
+        f"    def call: {calls[0]}",
+        *(f"            | {call}" for call in calls[1:]),
+        "  end",
         "end",
     ]
     return "\n".join(lines) + "\n"
@@ -355,11 +423,12 @@ def render(spec_path: Path = SPEC) -> dict[Path, str]:
     """The text of every output file, by its path in the repository."""
     raw = spec_path.read_bytes()
     digest = hashlib.sha256(raw).hexdigest()
-    routes = read_routes(yaml.safe_load(raw))
+    spec = yaml.safe_load(raw)
+    routes = read_routes(spec)
     return {
         PYTHON_OUTPUT: python_table(routes, digest),
         RUBY_OUTPUT: ruby_table(routes, digest),
-        RBS_OUTPUT: rbs_table(digest),
+        RBS_OUTPUT: rbs_table(routes, digest, SpecReader(spec)),
     }
 
 

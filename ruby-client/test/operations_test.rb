@@ -14,6 +14,26 @@ class OperationsTest < Minitest::Test
     paths.values.flat_map { |item| item.values.filter_map { |op| op["operationId"] if op.is_a?(Hash) } }.uniq
   end
 
+  # The objects whose methods Cyme::OPERATIONS names, made without a
+  # request, with the path parameters each is bound to; a method takes the
+  # operation's other path parameters as its arguments.
+  RECEIVERS = {
+    "Client" => [[], ->(cyme, _) { cyme }],
+    "Resources::Apps" => [[], ->(cyme, _) { cyme.apps }],
+    "Resources::Instances" => [%w[app], ->(cyme, values) { app(cyme, values).instances }],
+    "Resources::Queues" => [%w[app], ->(cyme, values) { app(cyme, values).queues }],
+    "Instance" => [%w[app instance], ->(cyme, values) { instance(cyme, values) }],
+    "Resources::Consumers" => [%w[app instance], ->(cyme, values) { instance(cyme, values).consumers }]
+  }.freeze
+  # A value for every body field, so that each method sends its body (and
+  # Instance#autoscale its PUT).
+  FIELDS = { "broker" => "amqp://", "arguments" => "", "extra_config" => {}, "pool" => "solo", "max" => 2, "min" => 1,
+             "exchange" => "ex", "exchange_type" => "direct", "routing_key" => "rk", "options" => {} }.freeze
+
+  def self.app(cyme, values) = Cyme::App.from_wire(cyme, "name" => values["app"])
+
+  def self.instance(cyme, values) = Cyme::Instance.from_wire(cyme, "app" => values["app"], "name" => values["instance"])
+
   def test_every_operation_id_has_a_method
     ids = spec_operation_ids
     assert_equal 28, ids.size
@@ -23,6 +43,38 @@ class OperationsTest < Minitest::Test
       klass, method = target.split("#")
       assert Cyme.const_get(klass).public_method_defined?(method), "#{id}: #{target} does not exist"
     end
+  end
+
+  # Each method of Cyme::OPERATIONS, called with the operation's path
+  # parameters and body fields, sends the operation's method and path; a
+  # POST form sends its PUT twin's method, as the SDK does. Names that do
+  # not exist make most calls a 404, which names the request too.
+  def test_every_entry_sends_its_operations_method_and_path
+    cyme = client
+    Cyme::ROUTES.each_value do |route|
+      values = path_values
+      klass, method = route.sdk_method.split("#")
+      bound, receiver = RECEIVERS.fetch(klass)
+      args = (route.path_params - bound).map { |name| values.fetch(name) }
+      keywords = (route.body_fields || []).to_h { |name| [name.to_sym, FIELDS.fetch(name)] }
+      sent = sent(cyme) { receiver.call(cyme, values).public_send(method, *args, **keywords) }
+      assert_equal [sdk_http_method(route), fill(route.path, values)], sent, route.operation_id
+    end
+  ensure
+    cleanup(cyme)
+  end
+
+  # Client#call sends every operation of the table as it is, POST forms too.
+  def test_call_sends_every_operations_method_and_path
+    cyme = client
+    Cyme::ROUTES.each do |id, route|
+      values = path_values
+      keywords = route.path_params.to_h { |name| [name.to_sym, values.fetch(name)] }
+      keywords.merge!((route.body_fields || []).to_h { |name| [name.to_sym, FIELDS.fetch(name)] })
+      assert_equal [route.http_method, fill(route.path, values)], sent(cyme) { cyme.call(id, **keywords) }, id
+    end
+  ensure
+    cleanup(cyme)
   end
 
   def test_branch_operations
@@ -101,6 +153,35 @@ class OperationsTest < Minitest::Test
   end
 
   private
+
+  # Names for the path parameters; the app's is new, and kept for #cleanup.
+  def path_values
+    (@apps ||= []) << unique
+    { "app" => @apps.last, "instance" => "w1", "queue" => "q1", "branch" => "no-such-branch" }
+  end
+
+  def fill(template, values) = template.gsub(/\{(\w+)\}/) { values.fetch(Regexp.last_match(1)) }
+
+  # The method and path of the last request the block made.
+  def sent(cyme, &)
+    raw = cyme.with_raw_response(&)
+    [raw.http_method, URI(raw.url).path]
+  rescue Cyme::APIStatusError => e
+    [e.request_method, URI(e.request_url).path]
+  end
+
+  # What the SDK's method sends: a POST form's PUT twin, else the operation's method.
+  def sdk_http_method(route)
+    twin = Cyme::ROUTES.each_value.find do |other|
+      other.http_method == "PUT" && other.path == route.path && other.sdk_method == route.sdk_method
+    end
+    route.http_method == "POST" && twin ? "PUT" : route.http_method
+  end
+
+  # Deletes the apps that putApp and postApp made.
+  def cleanup(cyme)
+    (cyme.all_names & @apps).each { |name| cyme.delete(name) }
+  end
 
   def poll
     deadline = monotonic + 5

@@ -8,11 +8,10 @@ class SignaturesTest < Minitest::Test
   SIG = File.expand_path("../sig", __dir__)
   # What Struct.new defines on the classes it makes.
   STRUCT_METHODS = %i[new [] members keyword_init? inspect].freeze
-  LIBRARIES = %w[monitor logger net-http openssl timeout socket uri json securerandom time].freeze
 
   def builder
     loader = RBS::EnvironmentLoader.new
-    LIBRARIES.each { |library| loader.add(library: library) }
+    RBS_LIBRARIES.each { |library| loader.add(library: library) }
     loader.add(path: Pathname(SIG))
     RBS::DefinitionBuilder.new(env: RBS::Environment.from_loader(loader).resolve_type_names)
   end
@@ -40,6 +39,24 @@ class SignaturesTest < Minitest::Test
         (klass.singleton_methods(false) - singleton - STRUCT_METHODS).map { |m| "#{klass}.#{m}" }
     end
     assert_empty missing, "methods without a signature in sig/"
+  end
+
+  # sig/cyme/routes.rbs, generated from openapi.yaml, types Client#call of
+  # every operation: its keywords are those Client#call takes, the path
+  # parameters required, and its answer is the route's model.
+  def test_call_has_an_overload_per_operation
+    client = RBS::TypeName.new(name: :Client, namespace: RBS::Namespace.parse("::Cyme"))
+    overloads = builder.build_instance(client).methods.fetch(:call).method_types.map(&:type)
+    by_id = overloads.to_h { |type| [type.required_positionals.first.type.literal, type] }
+    assert_equal Cyme::ROUTES.keys, by_id.keys
+    Cyme::ROUTES.each do |id, route|
+      type = by_id.fetch(id)
+      assert_equal route.path_params.map(&:to_sym), type.required_keywords.keys, id
+      keywords = type.required_keywords.keys + type.optional_keywords.keys
+      assert_equal Cyme::Requestor::KEYWORDS.fetch(id).sort, keywords.sort, id
+      model = route.response.delete_suffix("[]")
+      assert_includes type.return_type.to_s, "::Cyme::Models::#{model}", id if model.match?(/\A[A-Z]/)
+    end
   end
 
   def test_sig_mirrors_lib

@@ -65,6 +65,9 @@ module Branch
   end
 end
 
+# The standard libraries whose RBS signatures sig/ uses (as `rake typecheck`).
+RBS_LIBRARIES = %w[monitor logger net-http openssl timeout socket uri json securerandom time].freeze
+
 # Helpers for tests against the shared branch.
 module BranchTest
   def client(**options)

@@ -17,7 +17,7 @@ class RunnerTest < Minitest::Test
     wrong_path: <<~RUBY,
       require "cyme"
       Cyme::Resources::Apps.class_eval do
-        def get(name) = Cyme::App.from_wire(@client, fetch(path("apps", name)))
+        def get(name) = Cyme::App.from_wire(@client, @client.transport.request("GET", Cyme::Transport.path("apps", name)).body)
       end
     RUBY
     # A 404 raises ConflictError instead of NotFoundError.

@@ -26,7 +26,7 @@ module Cyme
     # Deletes the app with all its instances and queues.
     #
     # @return [Cyme::App] the app as it was
-    def delete = @client.apps.delete(name)
+    def delete = @client.call("deleteApp", app: name)
 
     # @return [String] the app's URL, e.g. "http://localhost:8000/pycon"
     def url = "#{@client.base_url}#{Transport.path(name)}"

@@ -67,21 +67,42 @@ module Cyme
     # @return [Integer] retries of a failed request
     def max_retries = transport.max_retries
 
+    # Performs any operation of openapi.yaml by its operationId, with its
+    # path parameters, query parameters (such as `nowait: true`) and body
+    # fields as keywords, by the spec's names; a header parameter is a
+    # keyword in snake case (`idempotency_key:`). Cyme::ROUTES lists the
+    # operations, and sig/cyme/routes.rbs types each one. Every method of
+    # the SDK is one of these calls.
+    #
+    # @param operation_id [String] an operationId, such as "getInstance"
+    # @param args [Hash{Symbol => Object}] nil leaves a value out
+    # @return [Object] the answer, as the SDK's methods return it: a model
+    #   (Cyme::App and Cyme::Instance for apps and instances), a list of
+    #   models, a JSON value or text; a Cyme::Models::Scheduled when the
+    #   branch accepted a change for later (`nowait: true`)
+    # @raise [ArgumentError] for an unknown operationId, an unknown keyword
+    #   or a path parameter left out, naming them
+    # @example
+    #   cyme.call("getInstance", app: "pycon", instance: "w1")                # => #<Cyme::Instance ...>
+    #   cyme.call("putAutoscale", app: "pycon", instance: "w1", max: 10, nowait: true)
+    def call(operation_id, **args) = @requestor.call(operation_id, args)
+
     # @return [Array<String>] this branch's id, then its neighbours'
-    def branches = @branches.all_names
+    def branches = call("listBranches")
 
     # @param id [String]
     # @return [Cyme::Models::Branch] the branch's settings (a neighbour's are fetched through this one)
-    def get_branch(id) = @branches.get_branch(id)
+    def get_branch(id) = call("getBranch", branch: id)
 
-    # @return [String] "pong"
-    def ping = @branches.ping
+    # @return [String] "pong": the branch answers (needs no token). The
+    #   answer's `ok` field, as the Python SDK's `ping()` returns it.
+    def ping = call("ping").ok
 
     # @return [String] the branch's API description (openapi.yaml)
-    def spec = @branches.spec
+    def spec = call("getOpenAPI")
 
     # @return [String] the branch's API reference page (HTML)
-    def docs = @branches.docs
+    def docs = call("getDocs")
 
     # Creates an app, or updates it (see Resources::Apps#add).
     #
@@ -117,6 +138,20 @@ module Cyme
     #   cyme.with_headers("Cyme-Fault" => "status=503") { cyme.all_names }
     def with_headers(headers, &) = transport.with_headers(headers, &)
 
+    # The block's value with the last HTTP response this thread received in
+    # the block, through this client or one sharing its connection
+    # (#with_options): its status, headers, X-Request-Id, method and URL.
+    # Other threads sharing the client are unaffected. An error raised in
+    # the block propagates as it is (Cyme::APIStatusError has the status,
+    # headers and request id too).
+    #
+    # @return [Cyme::RawResponse]
+    # @raise [Cyme::Error] when the block received no HTTP response
+    # @example
+    #   raw = cyme.with_raw_response { cyme.apps.get("pycon") }
+    #   [raw.status, raw.request_id, raw.data.name]  # => [200, "5f0c...", "pycon"]
+    def with_raw_response(&) = transport.with_raw_response(&)
+
     # Closes the connection (shared with the clients made by #with_options);
     # the next call opens another.
     #
@@ -132,7 +167,7 @@ module Cyme
       @transport = transport
       @base_url = transport.base_uri.to_s
       @apps = Resources::Apps.new(self)
-      @branches = Resources::Branches.new(self)
+      @requestor = Requestor.new(self)
     end
 
     def default_logger

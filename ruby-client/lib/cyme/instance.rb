@@ -17,8 +17,9 @@ module Cyme
       instance
     end
 
-    # Reads the pool bounds when called without bounds (GET); sets the bounds
-    # given otherwise (PUT), a bound left out keeping its value.
+    # Reads the pool bounds when called without bounds (getAutoscale); sets
+    # the bounds given otherwise (putAutoscale), a bound left out keeping its
+    # value.
     #
     # @param min [Integer, nil] keep at least this many pool processes
     # @param max [Integer, nil] grow with demand, never beyond this
@@ -27,18 +28,13 @@ module Cyme
     # @example
     #   instance.autoscale(min: 4, max: 10)  # == {max: 10, min: 4}
     def autoscale(min: nil, max: nil, nowait: false)
-      target = path("autoscale")
-      if min.nil? && max.nil? && !nowait
-        Models::Autoscale.from_h(transport.request("GET", target).body)
-      else
-        response = transport.request("PUT", target, body: { "min" => min, "max" => max }.compact,
-                                                    query: nowait ? { "nowait" => "true" } : nil)
-        response.status == 202 ? Models::Scheduled.from_h(response.body) : Models::Autoscale.from_h(response.body)
-      end
+      return @client.call("getAutoscale", app:, instance: name) if min.nil? && max.nil? && !nowait
+
+      @client.call("putAutoscale", app:, instance: name, min:, max:, nowait:)
     end
 
     # @return [Cyme::Models::Stats] what the worker reports (Celery's `inspect stats`)
-    def stats = Models::Stats.from_h(transport.request("GET", path("stats")).body)
+    def stats = @client.call("getInstanceStats", app:, instance: name)
 
     # @return [Cyme::Resources::Consumers] the queues the instance consumes from
     def consumers = Resources::Consumers.new(@client, app, name)
@@ -47,10 +43,10 @@ module Cyme
     #
     # @param nowait [Boolean]
     # @return [Cyme::Instance, Cyme::Models::Scheduled]
-    def delete(nowait: false) = Resources::Instances.new(@client, app).delete(name, nowait:)
+    def delete(nowait: false) = @client.call("deleteInstance", app:, instance: name, nowait:)
 
     # @return [String] the instance's URL
-    def url = "#{@client.base_url}#{path}"
+    def url = "#{@client.base_url}#{Transport.path(app, 'instances', name)}"
 
     # @return [String] "#<Cyme::Instance http://localhost:8000/pycon/instances/NAME>"
     def inspect = "#<#{self.class.name} #{url}>"
@@ -60,9 +56,5 @@ module Cyme
     def attach(client)
       @client = client
     end
-
-    def transport = @client.transport
-
-    def path(*rest) = Transport.path(app, "instances", name, *rest)
   end
 end

@@ -24,6 +24,8 @@ module Cyme
       IOError, EOFError, SystemCallError, SocketError, Net::HTTPBadResponse, Net::ProtocolError
     ].freeze
     TIMEOUT_ERRORS = [Net::OpenTimeout, Net::ReadTimeout, Net::WriteTimeout].freeze
+    # The header that makes a POST safe to retry (see #request).
+    IDEMPOTENCY_KEY = "Idempotency-Key"
 
     # @return [URI::HTTP] the branch's URL, without credentials
     attr_reader :base_uri
@@ -51,6 +53,7 @@ module Cyme
       @headers = headers.transform_keys(&:to_s).freeze
       @connection = Connection.new(@base_uri)
       @thread_key = :"cyme_headers_#{object_id}"
+      @raw_key = :"cyme_raw_response_#{object_id}"
     end
 
     # A transport with other defaults and everything else the same, down to
@@ -93,12 +96,16 @@ module Cyme
       "/#{segments.map { |segment| escape_segment(segment.to_s) }.join('/')}"
     end
 
+    # The characters a segment keeps as they are; every other byte is %XX.
+    UNRESERVED = /[^A-Za-z0-9_.~@:-]/
+
     # @param segment [String]
     # @return [String]
     def self.escape_segment(segment)
       return segment.gsub(".", "%2E") if segment.match?(/\A\.*\z/) # "", ".", ".." stay one segment
+      return segment if segment.ascii_only? && !segment.match?(UNRESERVED) # most names: nothing to copy
 
-      segment.b.gsub(/[^A-Za-z0-9_.~@:-]/) { |byte| format("%%%02X", byte.ord) }
+      segment.b.gsub(UNRESERVED) { |byte| format("%%%02X", byte.ord) }
     end
 
     # Sends a request, retrying as #should_retry? allows, and returns the
@@ -141,6 +148,22 @@ module Cyme
       yield
     ensure
       Thread.current[@thread_key] = previous
+    end
+
+    # The block's value with the last HTTP response that this thread
+    # received in the block, through this transport or one made from it by
+    # #with_options. Other threads sharing the client are unaffected; an
+    # enclosing block sees the responses of the blocks inside it.
+    #
+    # @return [Cyme::RawResponse]
+    # @raise [Cyme::Error] when the block received no response
+    def with_raw_response
+      outer = Thread.current[@raw_key]
+      last = Thread.current[@raw_key] = []
+      raw_response(yield, *last)
+    ensure
+      Thread.current[@raw_key] = outer
+      outer&.replace(last) unless last.nil? || last.empty?
     end
 
     # Closes the connection; the next request opens a new one.
@@ -211,7 +234,7 @@ module Cyme
       raw = @connection.request(request, timeout: @timeout, open_timeout: @open_timeout)
       elapsed = (Process.clock_gettime(Process::CLOCK_MONOTONIC) - started) * 1000
       log { "#{call.http_method} #{call.path} -> #{raw.code} (#{elapsed.round(1)} ms)" }
-      [to_response(raw), nil]
+      [received(call, to_response(raw)), nil]
     rescue *TIMEOUT_ERRORS
       log { "#{call.http_method} #{call.path} -> timeout" }
       [nil, APITimeoutError.new(request_method: call.http_method, request_url: call.url)]
@@ -231,8 +254,7 @@ module Cyme
     end
 
     def build_request(call)
-      target = base_uri.path + call.path
-      target += "?#{URI.encode_www_form(call.query)}" if call.query && !call.query.empty?
+      target = base_uri.path + call.path + query_string(call)
       request = Net::HTTPGenericRequest.new(call.http_method, !call.body.nil?, call.http_method != "HEAD", target)
       request_headers(call).each { |name, value| request[name] = value }
       unless call.body.nil?
@@ -245,8 +267,25 @@ module Cyme
     def request_headers(call)
       result = { "Accept" => "application/json", "User-Agent" => "cyme-ruby/#{VERSION}" }
       result["Authorization"] = "Bearer #{@token}" if @token && !@token.empty?
-      result["Idempotency-Key"] = call.idempotency_key if call.idempotency_key
+      result[IDEMPOTENCY_KEY] = call.idempotency_key if call.idempotency_key
       result.merge(@headers, Thread.current[@thread_key] || {}, call.headers)
+    end
+
+    # "?nowait=true", or "" for a call without a query.
+    def query_string(call) = call.query.nil? || call.query.empty? ? "" : "?#{URI.encode_www_form(call.query)}"
+
+    # Keeps the response as the last one of a #with_raw_response block, when
+    # this thread is in one.
+    def received(call, response)
+      Thread.current[@raw_key]&.replace([call, response])
+      response
+    end
+
+    def raw_response(data, call = nil, response = nil)
+      raise Error, "with_raw_response: the block received no HTTP response from #{base_uri}" unless response
+
+      RawResponse.new(data:, status: response.status, headers: response.headers, http_method: call.http_method,
+                      url: call.url + query_string(call))
     end
 
     def to_response(raw)

@@ -4,7 +4,7 @@ module Cyme
   module Resources
     # The apps of a branch: `cyme.apps`, and `cyme.add`, `cyme.get`... for short.
     class Apps < Base
-      # Creates the app, or updates the fields given (PUT /{app}).
+      # Creates the app, or updates the fields given (putApp).
       #
       # @param name [String]
       # @param broker [String, nil] the broker URL; its password never comes back
@@ -14,26 +14,25 @@ module Cyme
       # @example
       #   app = cyme.apps.add("pycon", broker: "amqp://", arguments: "--workdir=/opt/play/proj")
       def add(name, broker: nil, arguments: nil, extra_config: nil)
-        body = fields(broker:, arguments:, extra_config:)
-        App.from_wire(@client, transport.request("PUT", path(name), body:).body)
+        @client.call("putApp", app: name, broker:, arguments:, extra_config:)
       end
 
       # @param name [String]
       # @return [Cyme::App]
       # @raise [Cyme::NotFoundError] when there is no such app
-      def get(name) = App.from_wire(@client, fetch(path(name)))
+      def get(name) = @client.call("getApp", app: name)
 
       # @return [Array<Cyme::App>] every app, fetched one by one
       def all = all_names.map { |name| get(name) }
 
       # @return [Array<String>]
-      def all_names = transport.request("GET", "/").body
+      def all_names = @client.call("listApps")
 
       # Deletes the app with its instances and queues.
       #
       # @param name [String]
       # @return [Cyme::App] the app that was deleted
-      def delete(name) = App.from_wire(@client, transport.request("DELETE", path(name)).body)
+      def delete(name) = @client.call("deleteApp", app: name)
     end
   end
 end

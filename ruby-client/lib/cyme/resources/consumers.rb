@@ -13,14 +13,12 @@ module Cyme
         @instance = instance
       end
 
-      # Starts consuming from a queue declared in the app (PUT).
+      # Starts consuming from a queue declared in the app (putConsumer).
       #
       # @param queue [String]
       # @param nowait [Boolean]
       # @return [Cyme::Models::Consumer, Cyme::Models::Scheduled]
-      def add(queue, nowait: false)
-        change("PUT", consumer_path(queue), nowait:) { |data| Models::Consumer.from_h(data) }
-      end
+      def add(queue, nowait: false) = @client.call("putConsumer", app: @app, instance: @instance, queue:, nowait:)
 
       # Stops consuming from a queue.
       #
@@ -29,17 +27,11 @@ module Cyme
       # @return [Cyme::Models::Consumer, Cyme::Models::Scheduled] the consumer that was cancelled
       # @raise [Cyme::ConflictError] for the instance's private queue `dq.<name>`
       def delete(queue, nowait: false)
-        change("DELETE", consumer_path(queue), nowait:) { |data| Models::Consumer.from_h(data) }
+        @client.call("deleteConsumer", app: @app, instance: @instance, queue:, nowait:)
       end
 
       # @return [Array<Cyme::Models::Consumer>] including the private queue `dq.<name>`
-      def all
-        fetch(path(@app, "instances", @instance, "queues")).map { |data| Models::Consumer.from_h(data) }
-      end
-
-      private
-
-      def consumer_path(queue) = path(@app, "instances", @instance, "queues", queue)
+      def all = @client.call("listConsumers", app: @app, instance: @instance)
     end
   end
 end

@@ -11,7 +11,8 @@ module Cyme
         @app = app
       end
 
-      # Creates and starts an instance (POST). Settings default to the app's.
+      # Creates and starts an instance (createInstance, or
+      # createNamedInstance with a name). Settings default to the app's.
       #
       # @param name [String, nil] the instance's name; the branch picks a UUID when nil
       # @param broker [String, nil]
@@ -29,29 +30,28 @@ module Cyme
       #   instance = app.instances.add
       def add(name = nil, broker: nil, pool: nil, arguments: nil, extra_config: nil, nowait: false,
               idempotency_key: nil)
-        target = name.nil? ? path(@app, "instances") : path(@app, "instances", name)
-        body = fields(broker:, pool:, arguments:, extra_config:)
-        change("POST", target, body:, nowait:, idempotency_key:) { |data| Instance.from_wire(@client, data) }
+        fields = { broker:, pool:, arguments:, extra_config:, nowait:, idempotency_key: }
+        return @client.call("createInstance", app: @app, **fields) if name.nil?
+
+        @client.call("createNamedInstance", app: @app, instance: name, **fields)
       end
 
       # @param name [String]
       # @return [Cyme::Instance]
-      def get(name) = Instance.from_wire(@client, fetch(path(@app, "instances", name)))
+      def get(name) = @client.call("getInstance", app: @app, instance: name)
 
       # @return [Array<Cyme::Instance>] every instance, fetched one by one
       def all = all_names.map { |name| get(name) }
 
       # @return [Array<String>]
-      def all_names = transport.request("GET", path(@app, "instances")).body
+      def all_names = @client.call("listInstances", app: @app)
 
       # Stops and deletes an instance.
       #
       # @param name [String]
       # @param nowait [Boolean]
       # @return [Cyme::Instance, Cyme::Models::Scheduled] the instance that was deleted
-      def delete(name, nowait: false)
-        change("DELETE", path(@app, "instances", name), nowait:) { |data| Instance.from_wire(@client, data) }
-      end
+      def delete(name, nowait: false) = @client.call("deleteInstance", app: @app, instance: name, nowait:)
     end
   end
 end

@@ -11,7 +11,7 @@ module Cyme
         @app = app
       end
 
-      # Declares the queue, or updates the fields given (PUT).
+      # Declares the queue, or updates the fields given (putQueue).
       #
       # @param name [String]
       # @param exchange [String, nil] defaults to the queue's name
@@ -23,28 +23,25 @@ module Cyme
       # @example
       #   app.queues.add("celery", exchange: "celery", routing_key: "celery", exchange_type: "direct")
       def add(name, exchange: nil, exchange_type: nil, routing_key: nil, options: nil, nowait: false)
-        body = fields(exchange:, exchange_type:, routing_key:, options:)
-        change("PUT", path(@app, "queues", name), body:, nowait:) { |data| Models::Queue.from_h(data) }
+        @client.call("putQueue", app: @app, queue: name, exchange:, exchange_type:, routing_key:, options:, nowait:)
       end
 
       # @param name [String]
       # @return [Cyme::Models::Queue]
-      def get(name) = Models::Queue.from_h(fetch(path(@app, "queues", name)))
+      def get(name) = @client.call("getQueue", app: @app, queue: name)
 
       # @return [Array<Cyme::Models::Queue>]
       def all = all_names.map { |name| get(name) }
 
       # @return [Array<String>]
-      def all_names = transport.request("GET", path(@app, "queues")).body
+      def all_names = @client.call("listQueues", app: @app)
 
       # Deletes the declaration; instances stop consuming from the queue.
       #
       # @param name [String]
       # @param nowait [Boolean]
       # @return [Cyme::Models::Queue, Cyme::Models::Scheduled] the queue that was deleted
-      def delete(name, nowait: false)
-        change("DELETE", path(@app, "queues", name), nowait:) { |data| Models::Queue.from_h(data) }
-      end
+      def delete(name, nowait: false) = @client.call("deleteQueue", app: @app, queue: name, nowait:)
     end
   end
 end
