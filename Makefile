@@ -75,7 +75,7 @@ $(INSTALLED): server-stub/pyproject.toml | $(BIN)/python
 	touch $@
 
 $(INSTALLED_PY): python-client/pyproject.toml $(INSTALLED)
-	$(BIN)/pip install -e './python-client[test,lint]'
+	$(BIN)/pip install -e './python-client[test,lint,generate]'
 	touch $@
 
 .PHONY: install
