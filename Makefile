@@ -97,7 +97,8 @@ lint: install ## ruff check, ruff format --check and mypy --strict (Python); rub
 	cd ruby-client && rake lint typecheck
 	$(BIN)/ruff check --config server-stub/pyproject.toml tools
 	$(BIN)/ruff format --check --config server-stub/pyproject.toml tools
-	$(BIN)/mypy --strict --python-version 3.10 tools/check_generated.py tools/coverage_matrix.py tools/generate_routes.py
+	$(BIN)/mypy --strict --python-version 3.10 tools/check_generated.py tools/coverage_matrix.py \
+		tools/generate_routes.py tools/generate_models.py tools/generate_sync.py
 	cd python-client && ../$(BIN)/ruff check src tests && ../$(BIN)/ruff format --check src tests
 	cd python-client && ../$(BIN)/mypy --strict src tests
 	$(BIN)/ruff check tests && $(BIN)/ruff format --check tests
@@ -120,9 +121,9 @@ test-python: install ## Run the Python SDK's tests (python-client/tests) against
 	cd python-client && ../$(BIN)/pytest
 
 .PHONY: generate
-generate: install ## Regenerate both SDKs' models from openapi.yaml, and the Python SDK's async resources
+generate: install ## Regenerate both SDKs' models and route tables from openapi.yaml, and the Python SDK's sync resources from its async ones
 	$(BIN)/python tools/generate_models.py
-	$(BIN)/python tools/generate_async.py
+	$(BIN)/python tools/generate_sync.py
 	$(BIN)/python tools/generate_routes.py
 
 .PHONY: check-generated
