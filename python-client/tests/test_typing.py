@@ -35,6 +35,7 @@ from cyme import (
     Instances,
     Queue,
     Queues,
+    RawResponse,
     Scheduled,
     Stats,
     types,
@@ -84,11 +85,17 @@ def _sync_call_types(client: Client) -> None:  # pragma: no cover - for mypy
     client.call("getInstance", app="a")  # type: ignore[call-overload]
     client.call("createInstance", app="a", pool="prefork2")  # type: ignore[call-overload]
     client.call("getInstances", app="a")  # type: ignore[call-overload]
+    assert_type(client.with_raw_response(client.apps.get, "x"), RawResponse[App])
+    assert_type(client.with_raw_response(lambda: client.branches), RawResponse[list[str]])
+    client.with_raw_response(client.apps.get, 1)  # type: ignore[arg-type]
 
 
 async def _async_call_types(aclient: AsyncClient) -> None:  # pragma: no cover - for mypy
     assert_type(await aclient.call("getInstance", app="a", instance="w"), types.Instance)
     assert_type(await aclient.call("deleteQueue", app="a", queue="q"), types.Queue | Scheduled)
+    raw = await aclient.with_raw_response(aclient.apps.get, "x")
+    assert_type(raw, RawResponse[AsyncApp])
+    assert_type(raw.data, AsyncApp)
 
 
 async def _async_types(aclient: AsyncClient) -> None:  # pragma: no cover - for mypy

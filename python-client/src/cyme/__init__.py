@@ -40,6 +40,7 @@ from ._exceptions import (
     UnprocessableEntityError,
 )
 from ._options import RequestOptions
+from ._response import RawResponse
 from ._routes import ROUTES as OPERATIONS
 from ._version import __version__
 
@@ -123,6 +124,7 @@ __all__ = [
     "Queue",
     "Queues",
     "RateLimitError",
+    "RawResponse",
     "RequestOptions",
     "Scheduled",
     "Stats",

@@ -23,8 +23,8 @@ import os
 import random
 import time
 import uuid
-from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, cast, overload
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Generic, Literal, ParamSpec, TypeVar, cast, overload
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import httpx
@@ -39,6 +39,7 @@ from ._exceptions import (
     safe_url,
 )
 from ._options import REQUEST_OPTIONS, RequestOptions
+from ._response import RawResponse, record, recording
 from ._routes import ROUTES, Route
 from ._version import __version__
 
@@ -57,6 +58,7 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+P = ParamSpec("P")
 HttpClientT = TypeVar("HttpClientT", httpx.Client, httpx.AsyncClient)
 logger = logging.getLogger("cyme")
 
@@ -373,6 +375,7 @@ class BaseClient(Generic[HttpClientT]):
         self, route: Route, response: httpx.Response, cast_to: Callable[[Any], T]
     ) -> T | Scheduled:
         """The call's result: an error raised, a `Scheduled` for a 202, else `cast_to(body)`."""
+        record(response)
         status = response.status_code
         if status >= 400:
             raise self._make_status_error(response)
@@ -477,6 +480,21 @@ class SyncAPIClient(BaseClient[httpx.Client]):
             time.sleep(delay)
             attempt += 1
 
+    def with_raw_response(
+        self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs
+    ) -> RawResponse[T]:
+        """Call `fn(*args, **kwargs)`; return its value with its last HTTP answer.
+
+        `fn` is any SDK call, or a function making several (the answer is
+        the last one received):
+
+        >>> raw = client.with_raw_response(client.apps.get, "pycon")
+        >>> raw.data.name, raw.status_code, raw.request_id
+        """
+        with recording() as recorder:
+            data = fn(*args, **kwargs)
+        return recorder.raw(data)
+
     def close(self) -> None:
         """Close the connections, unless the httpx client was given by the caller."""
         if self._owns_http:
@@ -578,6 +596,17 @@ class AsyncAPIClient(BaseClient[httpx.AsyncClient]):
 
             await asyncio.sleep(delay)
             attempt += 1
+
+    async def with_raw_response(
+        self, fn: Callable[P, Awaitable[T]], /, *args: P.args, **kwargs: P.kwargs
+    ) -> RawResponse[T]:
+        """`SyncAPIClient.with_raw_response` for a call to await.
+
+        >>> raw = await client.with_raw_response(client.apps.get, "pycon")
+        """
+        with recording() as recorder:
+            data = await fn(*args, **kwargs)
+        return recorder.raw(data)
 
     async def aclose(self) -> None:
         """Close the connections, unless the httpx client was given by the caller."""
