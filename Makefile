@@ -90,7 +90,7 @@ serve: install ## Start a branch on HOST:PORT (127.0.0.1:8000) with its state in
 	exec $(BIN)/cyme-branch $(HOST):$(PORT) -D $(DIR) --supervisor $(SUPERVISOR)
 
 .PHONY: lint
-lint: install ## ruff check, ruff format --check and mypy --strict (Python); rubocop and rbs validate (Ruby)
+lint: install ## ruff check, ruff format --check, mypy --strict and the SDK's import layers (Python); rubocop and rbs validate (Ruby)
 	$(BIN)/ruff check server-stub bench
 	$(BIN)/ruff format --check server-stub bench
 	cd server-stub && ../$(BIN)/mypy --strict src
@@ -101,6 +101,7 @@ lint: install ## ruff check, ruff format --check and mypy --strict (Python); rub
 		tools/generate_routes.py tools/generate_models.py tools/generate_sync.py
 	cd python-client && ../$(BIN)/ruff check src tests && ../$(BIN)/ruff format --check src tests
 	cd python-client && ../$(BIN)/mypy --strict src tests
+	cd python-client && ../$(BIN)/lint-imports --no-cache
 	$(BIN)/ruff check tests && $(BIN)/ruff format --check tests
 	cd tests && ../$(BIN)/mypy contract
 	rubocop tests/contract

@@ -6,7 +6,7 @@
 >>> instance = app.instances.add()
 >>> instance.autoscale(min=4, max=10)
 
-The layers, each importing only those below it:
+The layers, each importing only those below it (`make lint` checks it):
 `_cli` on top, then the clients (`_client`), the resources (`resources`),
 the typed `call()` (`_calls`), the base client (`_base_client`), and at the
 bottom the models (`types`), the route table (`_routes`) and the plain
