@@ -101,7 +101,7 @@ lint: install ## ruff check, ruff format --check, mypy --strict and the SDK's im
 		tools/generate_routes.py tools/generate_models.py tools/generate_sync.py
 	cd python-client && ../$(BIN)/ruff check src tests && ../$(BIN)/ruff format --check src tests
 	cd python-client && ../$(BIN)/mypy --strict src tests
-	cd python-client && ../$(BIN)/lint-imports --no-cache
+	cd python-client && ../$(BIN)/lint-imports --no-cache --no-logo
 	$(BIN)/ruff check tests && $(BIN)/ruff format --check tests
 	cd tests && ../$(BIN)/mypy contract
 	rubocop tests/contract
