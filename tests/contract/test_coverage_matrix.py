@@ -46,7 +46,7 @@ def test_a_status_documented_later_is_a_gap(spec: Path) -> None:
     text = spec.read_text()
     anchor = '        "202": {$ref: "#/components/responses/Scheduled"}\n        "200":\n'
     # A 429 for the autoscale writes (putAutoscale, postAutoscale share responses).
-    autoscale = text.index("operationId: putAutoscale\n      summary")
+    autoscale = text.index("operationId: putAutoscale\n      x-sdk-method")
     at = text.index(anchor, autoscale)
     spec.write_text(
         text[:at] + '        "429": {$ref: "#/components/responses/Error"}\n' + text[at:]
