@@ -304,10 +304,9 @@ def py_parameter(reader: SpecReader, field: Field) -> str:
     if field.required:
         return f"{field.name}: {annotation}"
     default = reader.deref(field.schema).get("default")
-    if isinstance(default, bool | int | str) and annotation in ("bool", "int", "str"):
-        return f"{field.name}: {annotation} = {json.dumps(default)}".replace(
-            "= true", "= True"
-        ).replace("= false", "= False")
+    if annotation in ("bool", "int", "str") and isinstance(default, bool | int | str):
+        value = json.dumps(default) if isinstance(default, str) else repr(default)
+        return f"{field.name}: {annotation} = {value}"
     if "None" not in annotation.split(" | "):
         annotation += " | None"
     return f"{field.name}: {annotation} = None"
