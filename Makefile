@@ -81,7 +81,7 @@ $(INSTALLED): server-stub/pyproject.toml | $(BIN)/python
 	touch $@ $(VENV)/.installed-branch $(VENV)/.installed-branch-celery
 
 $(INSTALLED_PY): python-client/pyproject.toml $(INSTALLED)
-	$(BIN)/pip install -e './python-client[test,lint]'
+	$(BIN)/pip install -e './python-client[test,lint,generate]'
 	touch $@
 
 .PHONY: install
@@ -96,16 +96,18 @@ serve: $(BRANCH_ONLY) ## Start a branch on HOST:PORT (127.0.0.1:8000) with its s
 	exec $(BIN)/cyme-branch $(HOST):$(PORT) -D $(DIR) --supervisor $(SUPERVISOR)
 
 .PHONY: lint
-lint: install ## ruff check, ruff format --check and mypy --strict (Python); rubocop and rbs validate (Ruby)
+lint: install ## ruff check, ruff format --check, mypy --strict and the SDK's import layers (Python); rubocop and rbs validate (Ruby)
 	$(BIN)/ruff check server-stub bench
 	$(BIN)/ruff format --check server-stub bench
 	cd server-stub && ../$(BIN)/mypy --strict src
 	cd ruby-client && rake lint typecheck
 	$(BIN)/ruff check --config server-stub/pyproject.toml tools
 	$(BIN)/ruff format --check --config server-stub/pyproject.toml tools
-	$(BIN)/mypy --strict --python-version 3.10 tools/check_generated.py tools/coverage_matrix.py tools/generate_routes.py
+	$(BIN)/mypy --strict --python-version 3.10 tools/check_generated.py tools/coverage_matrix.py \
+		tools/generate_routes.py tools/generate_models.py tools/generate_sync.py
 	cd python-client && ../$(BIN)/ruff check src tests && ../$(BIN)/ruff format --check src tests
 	cd python-client && ../$(BIN)/mypy --strict src tests
+	cd python-client && ../$(BIN)/lint-imports --no-cache --no-logo
 	$(BIN)/ruff check tests && $(BIN)/ruff format --check tests
 	cd tests && ../$(BIN)/mypy contract
 	rubocop tests/contract
@@ -126,9 +128,9 @@ test-python: install ## Run the Python SDK's tests (python-client/tests) against
 	cd python-client && ../$(BIN)/pytest
 
 .PHONY: generate
-generate: install ## Regenerate both SDKs' models from openapi.yaml, and the Python SDK's async resources
+generate: install ## Regenerate both SDKs' models and route tables from openapi.yaml, and the Python SDK's sync resources from its async ones
 	$(BIN)/python tools/generate_models.py
-	$(BIN)/python tools/generate_async.py
+	$(BIN)/python tools/generate_sync.py
 	$(BIN)/python tools/generate_routes.py
 
 .PHONY: check-generated

@@ -4,9 +4,10 @@
 
 For each operationId of openapi.yaml the table shows the route the reference
 branch serves it at (from its own routing: the operations of the spec it
-loads that have a handler bound), the Python SDK's method (`cyme.OPERATIONS`),
-the Ruby SDK's method (`Cyme::OPERATIONS`, asked of Ruby), the contract
-scenarios with a step for it, and the statuses openapi.yaml documents for it
+loads that have a handler bound), the Python SDK's method (the `sdk_method`
+of its route in `cyme.OPERATIONS`, the SDK's route table), the Ruby SDK's
+method (`Cyme::OPERATIONS`, asked of Ruby), the contract scenarios with a
+step for it, and the statuses openapi.yaml documents for it
 with whether a scenario step exercises each: the success path (200 and 201
 look alike through an SDK), 202 through a `nowait` step, and every error
 status through a step that expects it.
@@ -104,7 +105,7 @@ def branch_routes() -> dict[str, str]:
 def python_methods() -> dict[str, str]:
     from cyme import OPERATIONS  # noqa: PLC0415 - the SDK, when asked
 
-    return dict(OPERATIONS)
+    return {operation_id: route.sdk_method for operation_id, route in OPERATIONS.items()}
 
 
 def ruby_methods() -> dict[str, str]:

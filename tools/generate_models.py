@@ -1,143 +1,140 @@
-"""Generate the SDK's pydantic models from openapi.yaml.
+"""Generate the SDK's pydantic models from openapi.yaml, with datamodel-code-generator.
 
     python tools/generate_models.py [OUTPUT]
 
 writes python-client/src/cyme/types/_generated.py (or OUTPUT; `-` for stdout).
-Every component schema that is an object becomes a model; inline objects
-inside them stay plain dicts, and schemas with `additionalProperties: true`
-keep unknown keys (extra='allow'). Needs only the standard library and PyYAML.
+
+datamodel-code-generator writes the models. This wrapper holds what the SDK
+asks of it, which no single command line says:
+
+- its options (`OPTIONS`): every model derives from `CymeModel`, so that
+  models read like dicts (`stats["pool"]["processes"]`); enums are
+  `Literal`s; descriptions become docstrings; a nested object is a model
+  named after its parent (`StatsPool`); a schema that is a string or a map
+  (`Name`, `ExtraConfig`) is the type of its fields, not a model of its own;
+- the schemas it reads: a lenient copy of the spec's (`lenient`). The spec
+  says what the branch accepts, with patterns, lengths and bounds, and which
+  request bodies refuse unknown keys. An SDK that checked the branch's
+  answers against those would break the day a branch relaxed a limit or
+  added a field; so the models keep the types and leave the checks to the
+  branch, ignore unknown keys except where a schema keeps them
+  (`additionalProperties: true`, extra='allow'), and so read the answers of
+  newer branches as the models before them did;
+- ruff, so that the output passes `ruff check` and `ruff format --check` as
+  it is committed;
+- the header, which records the spec's sha256 for the drift gate
+  (tools/check_generated.py).
 """
 
 from __future__ import annotations
 
+import copy
 import hashlib
+import json
+import subprocess
 import sys
-import textwrap
 from pathlib import Path
 from typing import Any
 
 import yaml
+from python_format import ruff_clean
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEC = ROOT / "openapi.yaml"
 OUTPUT = ROOT / "python-client" / "src" / "cyme" / "types" / "_generated.py"
-SCALARS = {"string": "str", "integer": "int", "number": "float", "boolean": "bool", "null": "None"}
+
+OPTIONS = [
+    *("--input-file-type", "openapi", "--output-model-type", "pydantic_v2.BaseModel"),
+    *("--target-python-version", "3.10", "--target-pydantic-version", "2"),
+    *("--base-class", "cyme.types._base.CymeModel"),
+    *("--enum-field-as-literal", "all"),
+    *("--use-schema-description", "--use-field-description", "--use-single-line-docstring"),
+    *("--collapse-root-models", "--naming-strategy", "full-path"),
+    *("--use-standard-collections", "--use-union-operator", "--use-double-quotes"),
+    *("--disable-timestamp", "--no-formatters", "--ignore-pyproject"),
+]
+
+# What a schema says about valid values rather than about their type.
+CHECKS = {
+    *("pattern", "minLength", "maxLength", "minimum", "maximum", "exclusiveMinimum"),
+    *("exclusiveMaximum", "multipleOf", "minItems", "maxItems", "uniqueItems"),
+    *("minProperties", "maxProperties", "propertyNames", "const", "not"),
+    # Not checks, but noise in the models (`Field(examples=...)`).
+    *("examples", "example"),
+}
 
 
-def schema_name(ref: str) -> str:
-    return ref.rsplit("/", 1)[-1]
+def _lenient_node(node: Any, schemas: dict[str, Any]) -> Any:
+    if isinstance(node, list):
+        return [_lenient_node(item, schemas) for item in node]
+    if not isinstance(node, dict):
+        return node
+    node = {key: _lenient_node(value, schemas) for key, value in node.items() if key not in CHECKS}
+    extra = node.get("additionalProperties")
+    if extra is False:
+        # The branch refuses unknown keys in a request; the SDK reads answers.
+        del node["additionalProperties"]
+    elif extra is True and "properties" not in node:
+        # A map of anything: a dict, not a model without fields.
+        node["additionalProperties"] = {}
+    if isinstance(node.get("description"), str):
+        # YAML's `|` blocks end with a newline, which would end each docstring
+        # with a blank line.
+        node["description"] = node["description"].strip()
+    if set(node) == {"$ref"}:
+        # The generator drops the description of a map schema (ExtraConfig)
+        # where a field uses it; give the field its own copy.
+        target = schemas.get(node["$ref"].rsplit("/", 1)[-1], {})
+        if "description" in target:
+            node["description"] = target["description"].strip()
+    if "allOf" in node:
+        node["allOf"] = [part for part in node["allOf"] if part]  # parts left empty
+    return node
 
 
-class Generator:
-    def __init__(self, spec: dict[str, Any]) -> None:
-        self.schemas: dict[str, Any] = spec["components"]["schemas"]
-        # Objects with named properties become models; open maps (ExtraConfig,
-        # QueueOptions) stay dicts, which is what a caller passes in anyway.
-        self.models = [
-            n for n, s in self.schemas.items() if s.get("type") == "object" and "properties" in s
-        ]
-        self.uses_literal = False
-        self.uses_field = False
+def lenient(spec: dict[str, Any]) -> dict[str, Any]:
+    """An OpenAPI document of the spec's component schemas, without their checks.
 
-    def resolve(self, schema: dict[str, Any]) -> dict[str, Any]:
-        """Follow `$ref` and `allOf` to the schema that has the type."""
-        if "$ref" in schema:
-            return self.resolve(self.schemas[schema_name(schema["$ref"])])
-        if "allOf" in schema:
-            return self.resolve(schema["allOf"][0])
-        return schema
-
-    def annotation(self, schema: dict[str, Any]) -> str:
-        if "$ref" in schema and schema_name(schema["$ref"]) in self.models:
-            return schema_name(schema["$ref"])
-        target = self.resolve(schema)
-        if "enum" in target:
-            self.uses_literal = True
-            return "Literal[" + ", ".join(f'"{v}"' for v in target["enum"]) + "]"
-        kinds = target.get("type", "object")
-        if isinstance(kinds, str):
-            kinds = [kinds]
-        return " | ".join(self.single(kind, target) for kind in kinds)
-
-    def single(self, kind: str, schema: dict[str, Any]) -> str:
-        if kind == "array":
-            return f"list[{self.annotation(schema.get('items', {}))}]"
-        if kind == "object":
-            values = schema.get("additionalProperties")
-            if isinstance(values, dict) and values.get("type") == "integer":
-                return "dict[str, int]"
-            return "dict[str, Any]"
-        return SCALARS[kind]
-
-    @staticmethod
-    def docstring(text: str) -> list[str]:
-        wrapped = textwrap.wrap(text, 88)
-        if len(wrapped) == 1:
-            return [f'    """{wrapped[0]}"""']
-        return [f'    """{wrapped[0]}', *(f"    {line}" for line in wrapped[1:]), '    """']
-
-    def description(self, prop: dict[str, Any]) -> str | None:
-        text = prop.get("description") or self.resolve(prop).get("description")
-        return " ".join(text.split()) if text else None
-
-    def model(self, name: str) -> list[str]:
-        schema = self.schemas[name]
-        required = set(schema.get("required", []))
-        lines = [f"class {name}(CymeModel):"]
-        doc = self.description(schema) or f"The `{name}` schema."
-        lines += [*self.docstring(doc), ""]
-        extra = "allow" if schema.get("additionalProperties") is True else "ignore"
-        lines += [f'    model_config = ConfigDict(extra="{extra}", populate_by_name=True)', ""]
-        for field, prop in schema.get("properties", {}).items():
-            annotation = self.annotation(prop)
-            attr = field.replace("-", "_")
-            alias = f'alias="{field}"' if attr != field else ""
-            self.uses_field = self.uses_field or bool(alias)
-            if field in required:
-                default = f" = Field({alias})" if alias else ""
-            else:
-                if "None" not in annotation.split(" | "):
-                    annotation += " | None"
-                default = f" = Field(None, {alias})" if alias else " = None"
-            lines.append(f"    {attr}: {annotation}{default}")
-            doc = self.description(prop)
-            if doc:
-                lines += self.docstring(doc)
-            lines.append("")
-        while lines[-1] == "":
-            lines.pop()
-        return lines
-
-    def render(self, digest: str) -> str:
-        body: list[str] = []
-        for name in self.models:
-            body += ["", "", *self.model(name)]
-        while body and body[-1] == "":
-            body.pop()
-        typing = "Any, Literal" if self.uses_literal else "Any"
-        head = [
-            "# Generated by tools/generate_models.py from openapi.yaml; do not edit.",
-            f"# openapi.yaml sha256: {digest}",
-            '"""Models of the component schemas of openapi.yaml."""',
-            "",
-            "from __future__ import annotations",
-            "",
-            f"from typing import {typing}",
-            "",
-            "from pydantic import ConfigDict" + (", Field" if self.uses_field else ""),
-            "",
-            "from ._base import CymeModel",
-            "",
-            "__all__ = [",
-            *(f'    "{n}",' for n in sorted(self.models)),
-            "]",
-        ]
-        return "\n".join(head + body) + "\n"
+    Also left out: the schemas that are not objects and that no schema uses
+    (AppName, a path parameter's), which would be models of their own.
+    """
+    schemas = spec["components"]["schemas"]
+    text = json.dumps(schemas)
+    used = {
+        name: schema
+        for name, schema in schemas.items()
+        if schema.get("type") == "object" or f'"#/components/schemas/{name}"' in text
+    }
+    return {
+        "openapi": spec["openapi"],
+        "info": copy.deepcopy(spec["info"]),
+        "paths": {},
+        "components": {"schemas": _lenient_node(used, schemas)},
+    }
 
 
 def generate(spec_path: Path = SPEC) -> str:
+    """The text of `_generated.py` for the spec at `spec_path`."""
     raw = spec_path.read_bytes()
-    return Generator(yaml.safe_load(raw)).render(hashlib.sha256(raw).hexdigest())
+    header = "\n".join(
+        [
+            "# Generated from openapi.yaml by datamodel-code-generator (tools/generate_models.py);",
+            "# do not edit.",
+            f"# openapi.yaml sha256: {hashlib.sha256(raw).hexdigest()}",
+            '"""Models of the component schemas of openapi.yaml."""',
+        ]
+    )
+    argv = [sys.executable, "-m", "datamodel_code_generator", *OPTIONS]
+    done = subprocess.run(
+        [*argv, "--custom-file-header", header],
+        input=json.dumps(lenient(yaml.safe_load(raw))),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"datamodel-code-generator failed:\n{done.stderr}")
+    return ruff_clean(done.stdout, OUTPUT)
 
 
 def main(argv: list[str]) -> int:

@@ -5,6 +5,7 @@
 writes
 
     python-client/src/cyme/_routes.py    ROUTES, the Python SDK's table
+    python-client/src/cyme/_calls.py     the Python SDK's typed `call()`
     ruby-client/lib/cyme/routes.rb       Cyme::ROUTES, the Ruby SDK's table
     ruby-client/sig/cyme/routes.rbs      its RBS signature, and Client#call's: one
                                          overload per operation, typed from the spec
@@ -25,16 +26,22 @@ generator has run.
 Why a generator of our own: OpenAPI generators write whole SDKs, each in its
 own style, and none writes a plain table of routes for two languages at
 once. This one reads the spec with PyYAML and writes data, nothing else, so
-the hand-written SDKs stay in charge of how a call looks. The emitters of
-each language are kept apart (`python_table`, `ruby_table`) over one reading
-of the spec (`read_routes`).
+the hand-written SDKs stay in charge of how a call looks; the one exception
+is `_calls.py`, the overloads that type Python's `call()` (each operationId's
+keywords from the schemas of its parameters and fields, its result from the
+kind of its answer). The emitters of each language are kept apart
+(`python_table`, `python_calls`, `ruby_table`) over one reading of the spec
+(`read_routes`).
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
+import keyword
 import re
 import sys
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,6 +51,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 SPEC = ROOT / "openapi.yaml"
 PYTHON_OUTPUT = Path("python-client/src/cyme/_routes.py")
+PYTHON_CALLS_OUTPUT = Path("python-client/src/cyme/_calls.py")
 RUBY_OUTPUT = Path("ruby-client/lib/cyme/routes.rb")
 RBS_OUTPUT = Path("ruby-client/sig/cyme/routes.rbs")
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
@@ -258,6 +266,165 @@ def python_table(routes: list[Route], digest: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+PY_SCALARS = {
+    "string": "str",
+    "integer": "int",
+    "number": "float",
+    "boolean": "bool",
+    "null": "None",
+}
+# Names the generated signature of `call()` uses itself.
+PY_RESERVED = {"self", "operation_id", "request_options"}
+
+
+def py_annotation(reader: SpecReader, schema: Any) -> str:
+    """The type of an argument, from its schema: what a caller may pass."""
+    schema = reader.deref(schema)
+    if "enum" in schema:
+        return "Literal[" + ", ".join(json.dumps(value) for value in schema["enum"]) + "]"
+    if "allOf" in schema:
+        return py_annotation(reader, schema["allOf"][0])
+    kinds = schema.get("type", "object")
+    kinds = [kinds] if isinstance(kinds, str) else kinds
+    parts = []
+    for kind in kinds:
+        if kind == "array":
+            parts.append(f"Sequence[{py_annotation(reader, schema.get('items', {}))}]")
+        elif kind == "object":
+            values = schema.get("additionalProperties")
+            value = py_annotation(reader, values) if isinstance(values, dict) and values else "Any"
+            parts.append(f"Mapping[str, {value}]")
+        else:
+            parts.append(PY_SCALARS[kind])
+    return " | ".join(parts)
+
+
+def py_parameter(reader: SpecReader, field: Field) -> str:
+    """`name: type` for a required argument, with a default for an optional one."""
+    annotation = py_annotation(reader, field.schema)
+    if field.required:
+        return f"{field.name}: {annotation}"
+    default = reader.deref(field.schema).get("default")
+    if annotation in ("bool", "int", "str") and isinstance(default, bool | int | str):
+        value = json.dumps(default) if isinstance(default, str) else repr(default)
+        return f"{field.name}: {annotation} = {value}"
+    if "None" not in annotation.split(" | "):
+        annotation += " | None"
+    return f"{field.name}: {annotation} = None"
+
+
+def py_result(route: Route) -> str:
+    """The type of `call()`'s result: the answer's model, or `Scheduled` for a 202."""
+    kind, many = route.response.removesuffix("[]"), route.response.endswith("[]")
+    if kind == "text":
+        result = "str"
+    else:
+        result = PY_SCALARS.get(kind, f"types.{kind}")
+        result = f"list[{result}]" if many else result
+    return result + (" | types.Scheduled" if 202 in route.statuses else "")
+
+
+def py_call_arguments(route: Route) -> list[Field]:
+    """The keywords of an operation: path parameters, then query parameters and body
+    fields, the required before the optional; each name a Python identifier, once."""
+    fields = [*route.path_params, *route.query_params, *(route.body_fields or ())]
+    names = [f.name for f in fields]
+    for name in names:
+        if not name.isidentifier() or keyword.iskeyword(name) or name in PY_RESERVED:
+            raise ValueError(f"{route.operation_id}: {name!r} cannot be a keyword of call()")
+    if len(set(names)) != len(names):
+        raise ValueError(f"{route.operation_id}: a parameter and a body field share a name")
+    rest = fields[len(route.path_params) :]
+    return [
+        *route.path_params,
+        *(f for f in rest if f.required),
+        *(f for f in rest if not f.required),
+    ]
+
+
+def py_overload(reader: SpecReader, route: Route, asynchronous: bool) -> list[str]:
+    arguments = [py_parameter(reader, field) for field in py_call_arguments(route)]
+    doc = textwrap.wrap(f"{route.summary} (`{route.method} {route.path}`).", 88)
+    doc[0] = '"""' + doc[0]
+    doc[-1] += '"""'
+    return [
+        "    @overload",
+        f"    {'async ' if asynchronous else ''}def call(",
+        "        self,",
+        f'        operation_id: Literal["{route.operation_id}"],',
+        "        /,",
+        *(["        *,"] if arguments else []),
+        *(f"        {argument}," for argument in arguments),
+        "        **request_options: Unpack[RequestOptions],",
+        f"    ) -> {py_result(route)}:",
+        *(f"        {line}" for line in doc),
+        "",
+    ]
+
+
+def python_calls(routes: list[Route], spec: dict[str, Any], digest: str) -> str:
+    reader = SpecReader(spec)
+    classes: list[str] = []
+    for cls, base, asynchronous in (
+        ("SyncCalls", "SyncAPIClient", False),
+        ("AsyncCalls", "AsyncAPIClient", True),
+    ):
+        client = "AsyncClient" if asynchronous else "Client"
+        classes += [
+            "",
+            "",
+            f"class {cls}({base}):",
+            f'    """`call()` for `{client}`: any operation by its operationId."""',
+            "",
+        ]
+        for route in routes:
+            classes += py_overload(reader, route, asynchronous)
+        prefix, wait = ("async ", "await ") if asynchronous else ("", "")
+        classes += [
+            f"    {prefix}def call(self, operation_id: str, /, **arguments: Any) -> Any:",
+            '        """Send the operation `operation_id` of openapi.yaml and return its result.',
+            "",
+            "        The keywords are the operation's path parameters, query parameters",
+            "        and body fields, by their names in the spec, and the per-call",
+            "        options (`timeout=`, `max_retries=`, `extra_headers=`,",
+            "        `idempotency_key=`). The result is the answer's model (or list,",
+            "        or text), or a `Scheduled` when the branch answered 202.",
+            "",
+            f'        >>> {wait}client.call("getInstance", app="pycon", instance="w1")',
+            '        """',
+            f"        return {wait}self._call(operation_id, arguments)",
+        ]
+    text = "\n".join(classes)
+    collections = [name for name in ("Mapping", "Sequence") if f"{name}[" in text]
+    lines = [
+        *header("#", digest),
+        '"""`call()`: every operation of openapi.yaml by its operationId, typed.',
+        "",
+        "One overload per operationId types its keywords (the path parameters, the",
+        "query parameters and the body's fields, by their names in the spec) and its",
+        "result (the model of its answer, or `Scheduled` when it may answer 202).",
+        "`SyncCalls` and `AsyncCalls` give the method to `Client` and `AsyncClient`;",
+        "the base client sends the operation through the route table (`ROUTES`).",
+        '"""',
+        "",
+        "from __future__ import annotations",
+        "",
+        "from typing import TYPE_CHECKING, Any, Literal, overload",
+        "",
+        "from ._base_client import AsyncAPIClient, SyncAPIClient",
+        "",
+        "if TYPE_CHECKING:",
+        *([f"    from collections.abc import {', '.join(collections)}", ""] if collections else []),
+        "    from typing_extensions import Unpack",
+        "",
+        "    from . import types",
+        "    from ._options import RequestOptions",
+        "",
+        '__all__ = ["AsyncCalls", "SyncCalls"]',
+    ]
+    return "\n".join(lines) + "\n" + text + "\n"
+
+
 # -- Ruby -------------------------------------------------------------------------
 
 
@@ -427,6 +594,7 @@ def render(spec_path: Path = SPEC) -> dict[Path, str]:
     routes = read_routes(spec)
     return {
         PYTHON_OUTPUT: python_table(routes, digest),
+        PYTHON_CALLS_OUTPUT: python_calls(routes, spec, digest),
         RUBY_OUTPUT: ruby_table(routes, digest),
         RBS_OUTPUT: rbs_table(routes, digest, SpecReader(spec)),
     }

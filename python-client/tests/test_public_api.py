@@ -1,12 +1,10 @@
-"""The package itself: its public names, its operation table, its generated models."""
+"""The package itself: its public names, its route table, its generated models."""
 
 from __future__ import annotations
 
-import importlib.util
 import inspect
 import subprocess
 import sys
-from pathlib import Path
 
 import httpx
 import pytest
@@ -15,8 +13,11 @@ import yaml
 from conftest import REPO
 
 import cyme
+import cyme.types._generated
 from cyme import Autoscale, Stats
-from cyme._client import escape_segment, normalize_base_url
+from cyme._base_client import escape_segment, normalize_base_url
+from cyme._options import REQUEST_OPTIONS
+from cyme.types import CymeModel
 
 HTTP_METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
 
@@ -36,8 +37,9 @@ def test_import_loads_no_model_until_a_client_is_made() -> None:
         "assert 'pydantic.main' not in sys.modules and 'cyme.types' not in sys.modules\n"
         "assert 'App' in dir(cyme) and 'types' in dir(cyme)\n"
         "cyme.Client('http://:8000')\n"
-        "assert 'cyme.types' in sys.modules and 'cyme.resources._async' in sys.modules\n"
-        "assert cyme.App.__module__ == 'cyme.resources.apps'\n"
+        "assert 'cyme.types' in sys.modules and 'cyme.resources._sync.apps' in sys.modules\n"
+        "assert cyme.App.__module__ == 'cyme.resources._sync.apps'\n"
+        "assert cyme.AsyncApp.__module__ == 'cyme.resources._async.apps'\n"
         "assert cyme.types.Stats is cyme.Stats\n"
         "try:\n"
         "    cyme.Nope\n"
@@ -63,25 +65,32 @@ def test_every_operation_has_a_method() -> None:
         if method in HTTP_METHODS
     }
     assert len(ids) == 28
-    assert ids - set(cyme.OPERATIONS) == set()
-    for operation_id, target in cyme.OPERATIONS.items():
-        assert operation_id in ids, f"{operation_id} is not in openapi.yaml"
-        owner, attribute = target.split(".")
-        member = inspect.getattr_static(getattr(cyme, owner), attribute)
-        assert callable(member) or isinstance(member, property), target
+    assert set(cyme.OPERATIONS) == ids
+    for operation_id, route in cyme.OPERATIONS.items():
+        assert route.operation_id == operation_id
+        owner, attribute = route.sdk_method.split(".")
+        # The method named by the spec, on the sync class and on its async twin.
+        for cls in (getattr(cyme, owner), getattr(cyme, "Async" + owner)):
+            member = inspect.getattr_static(cls, attribute)
+            assert callable(member) or isinstance(member, property), (cls, attribute)
     for cls in (cyme.Client, cyme.AsyncClient):
         assert isinstance(inspect.getattr_static(cls, "branches"), property)
 
 
-def test_generated_models_are_up_to_date() -> None:
-    path = REPO / "tools" / "generate_models.py"
-    spec = importlib.util.spec_from_file_location("generate_models", path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    generated = Path(cyme.types.__file__).parent / "_generated.py"
-    assert module.generate() == generated.read_text()
+def test_request_options_are_no_operation_arguments() -> None:
+    """`call()` tells its per-call options from the operation's arguments by name."""
+    for route in cyme.OPERATIONS.values():
+        arguments = {*route.path_params, *route.query_params, *(route.body_fields or ())}
+        assert arguments.isdisjoint(REQUEST_OPTIONS), route.operation_id
+
+
+def test_every_model_is_exported() -> None:
+    generated = {
+        name
+        for name, value in vars(cyme.types._generated).items()
+        if isinstance(value, type) and issubclass(value, CymeModel) and value is not CymeModel
+    }
+    assert generated == set(cyme.types.__all__) - {"CymeModel"}
 
 
 def test_models_index_and_compare_like_dicts() -> None:

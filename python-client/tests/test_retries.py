@@ -12,7 +12,7 @@ from conftest import APP_JSON, INSTANCE_JSON, Api, unique
 
 import cyme
 from cyme import InternalServerError
-from cyme._client import BaseClient, parse_retry_after
+from cyme._base_client import BaseClient, parse_retry_after
 
 
 def fault(value: str) -> dict[str, str]:

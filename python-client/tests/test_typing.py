@@ -1,10 +1,11 @@
 """The types mypy gives each client's results (checked by `mypy --strict tests`).
 
 The `_types` functions are never called: `assert_type` is a check for mypy,
-so a wrong type fails the lint, not a test. `AsyncClient`'s methods are the
-generated twins of `resources/_async.py`; without them mypy would type
-`await app.instances.add()` with the sync result. The tests below check
-what a type check cannot: that the objects are of the classes typed.
+so a wrong type fails the lint, not a test. Each client has its own
+resources (`resources/_async`, and `resources/_sync` made of it), so that
+`await app.instances.add()` is typed `AsyncInstance` and
+`app.instances.add()` `Instance`. The tests below check what a type check
+cannot: that the objects are of the classes typed.
 """
 
 from __future__ import annotations
@@ -34,8 +35,10 @@ from cyme import (
     Instances,
     Queue,
     Queues,
+    RawResponse,
     Scheduled,
     Stats,
+    types,
 )
 
 
@@ -68,6 +71,31 @@ def _sync_types(client: Client) -> None:  # pragma: no cover - for mypy
     assert_type(app.queues.add("q"), Queue)
     assert_type(app.queues.add("q", nowait=True), Scheduled)
     assert_type(app.queues.all(), list[Queue])
+
+
+def _sync_call_types(client: Client) -> None:  # pragma: no cover - for mypy
+    assert_type(client.call("ping"), types.Ok)
+    assert_type(client.call("getOpenAPI", timeout=3), str)
+    assert_type(client.call("listApps"), list[str])
+    assert_type(client.call("getInstance", app="a", instance="w"), types.Instance)
+    assert_type(client.call("createInstance", app="a", pool="solo"), types.Instance | Scheduled)
+    assert_type(client.call("listConsumers", app="a", instance="w"), list[types.Consumer])
+    assert_type(client.call("putQueue", app="a", queue="q", options={}), types.Queue | Scheduled)
+    # The ignores must be needed: mypy --strict fails on an unused one.
+    client.call("getInstance", app="a")  # type: ignore[call-overload]
+    client.call("createInstance", app="a", pool="prefork2")  # type: ignore[call-overload]
+    client.call("getInstances", app="a")  # type: ignore[call-overload]
+    assert_type(client.with_raw_response(client.apps.get, "x"), RawResponse[App])
+    assert_type(client.with_raw_response(lambda: client.branches), RawResponse[list[str]])
+    client.with_raw_response(client.apps.get, 1)  # type: ignore[arg-type]
+
+
+async def _async_call_types(aclient: AsyncClient) -> None:  # pragma: no cover - for mypy
+    assert_type(await aclient.call("getInstance", app="a", instance="w"), types.Instance)
+    assert_type(await aclient.call("deleteQueue", app="a", queue="q"), types.Queue | Scheduled)
+    raw = await aclient.with_raw_response(aclient.apps.get, "x")
+    assert_type(raw, RawResponse[AsyncApp])
+    assert_type(raw.data, AsyncApp)
 
 
 async def _async_types(aclient: AsyncClient) -> None:  # pragma: no cover - for mypy
@@ -118,7 +146,7 @@ def test_async_results_are_the_async_classes() -> None:
             assert isinstance(inst.consumers, AsyncConsumers)
             clone = aclient.with_options(max_retries=0)
             assert isinstance(clone.apps, AsyncApps)
-            assert clone.apps._aclient is clone
+            assert clone.apps._client is clone
 
     with respx.mock(base_url="http://branch", assert_all_called=True) as mock:
         mock.get("/app").respond(json=APP_JSON)

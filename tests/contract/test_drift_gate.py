@@ -51,7 +51,7 @@ def gate(repo: Path) -> subprocess.CompletedProcess[str]:
 def test_a_fresh_copy_passes(repo: Path) -> None:
     done = gate(repo)
     assert done.returncode == 0, done.stderr
-    assert "8 generated files are what their generators write" in done.stdout
+    assert "14 generated files are what their generators write" in done.stdout
 
 
 def test_a_changed_spec_names_every_stale_model_file(repo: Path) -> None:
@@ -71,14 +71,15 @@ def test_a_changed_spec_names_every_stale_model_file(repo: Path) -> None:
         "ruby-client/lib/cyme/models/generated.rb",
         "ruby-client/sig/cyme/models/generated.rbs",
         "python-client/src/cyme/_routes.py",
+        "python-client/src/cyme/_calls.py",
         "ruby-client/lib/cyme/routes.rb",
         "ruby-client/sig/cyme/routes.rbs",
     ):
         assert f"{path} is stale: it was made from openapi.yaml sha256" in done.stderr
-    # The async resources are made from the sync ones, which did not change.
-    assert "_async.py" not in done.stderr and "_async_client.py" not in done.stderr
+    # The sync resources are made from the async ones, which did not change.
+    assert "resources/_sync" not in done.stderr
     assert "+    step: int | None = None" in done.stderr
-    assert "6 generated file(s) out of date: run make generate" in done.stderr
+    assert "7 generated file(s) out of date: run make generate" in done.stderr
 
 
 def test_a_hand_edited_file_is_named(repo: Path) -> None:
@@ -86,7 +87,7 @@ def test_a_hand_edited_file_is_named(repo: Path) -> None:
     generated.write_text(
         generated.read_text(encoding="utf-8").replace("def ok = ", "def okay = "), encoding="utf-8"
     )
-    resources = repo / "python-client/src/cyme/resources/_async.py"
+    resources = repo / "python-client/src/cyme/resources/_sync/apps.py"
     resources.write_text(resources.read_text(encoding="utf-8") + "# edited\n", encoding="utf-8")
     done = gate(repo)
     assert done.returncode == 1
@@ -95,6 +96,27 @@ def test_a_hand_edited_file_is_named(repo: Path) -> None:
         "ruby-client/bin/generate-models writes, though it was made from this openapi.yaml"
     ) in done.stderr
     assert (
-        "python-client/src/cyme/resources/_async.py is not what tools/generate_async.py writes"
+        "python-client/src/cyme/resources/_sync/apps.py is not what tools/generate_sync.py writes"
+    ) in done.stderr
+    assert "2 generated file(s) out of date" in done.stderr
+
+
+def test_a_changed_async_resource_names_its_sync_twin(repo: Path) -> None:
+    source = repo / "python-client/src/cyme/resources/_async/queues.py"
+    source.write_text(
+        source.read_text(encoding="utf-8").replace('"""The queues declared in one app.', '"""Q.'),
+        encoding="utf-8",
+    )
+    (repo / "python-client/src/cyme/resources/_sync/gone.py").write_text("", encoding="utf-8")
+    done = gate(repo)
+    assert done.returncode == 1
+    assert (
+        "python-client/src/cyme/resources/_sync/queues.py is not what tools/generate_sync.py "
+        "writes from the current sources"
+    ) in done.stderr
+    assert '+    """Q.' in done.stderr
+    assert (
+        "python-client/src/cyme/resources/_sync/gone.py is not written by "
+        "tools/generate_sync.py any more: delete it"
     ) in done.stderr
     assert "2 generated file(s) out of date" in done.stderr

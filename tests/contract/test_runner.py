@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import cyme
+import httpx
 import pytest
 import yaml
-from cyme._operation import Operation
 from cyme_branch.spec import Spec
 
 from contract import HERE, REPO, SPEC, Call
@@ -27,15 +27,13 @@ from python_ops import OPS, Args, Mode, PythonSdk, Sdk
 
 MODES: tuple[Mode, ...] = ("sync", "async")
 BREAKAGES = {
-    # getApp asks for the wrong path: /apps/NAME instead of /NAME.
+    # getApp's route has the wrong path: /apps/NAME instead of /NAME.
     "wrong_path": """
-        import cyme.resources.apps as apps
-        from cyme._operation import Operation
+        import dataclasses
 
-        def _op_get(self, name, options):
-            return Operation("getApp", "GET", ("apps", name), self._bind, options=options)
+        from cyme._routes import ROUTES
 
-        apps.Apps._op_get = _op_get
+        ROUTES["getApp"] = dataclasses.replace(ROUTES["getApp"], path="/apps/{app}")
     """,
     # A 404 raises ConflictError instead of NotFoundError.
     "wrong_error": """
@@ -112,27 +110,27 @@ PUT_FORM = {"postApp": "PUT", "postAutoscale": "PUT", "postConsumer": "PUT", "po
 
 
 class _Sent(Exception):
-    """What the table's call would have sent, caught before it is sent."""
+    """What the table's call sent, caught by the transport instead of a branch."""
 
-    def __init__(self, op: Operation[Any]) -> None:
-        super().__init__(op.operation_id)
-        self.op = op
+    def __init__(self, request: httpx.Request) -> None:
+        super().__init__(request.method, request.url.path)
+        self.request = request
 
 
-def _intercept(flow: Operation[Any] | Any) -> Any:
-    raise _Sent(flow if isinstance(flow, Operation) else next(flow))
+def _intercept(request: httpx.Request) -> httpx.Response:
+    raise _Sent(request)
 
 
 @pytest.mark.parametrize("mode", MODES)
 def test_each_entry_sends_its_operation(mode: Mode) -> None:
     """The table's call for an operationId sends that operation's method and path."""
     spec = Spec.load(SPEC)
+    transport = httpx.MockTransport(_intercept)
     client = (
-        cyme.AsyncClient("http://127.0.0.1:9")
+        cyme.AsyncClient("http://127.0.0.1:9", http_client=httpx.AsyncClient(transport=transport))
         if mode == "async"
-        else cyme.Client("http://127.0.0.1:9")
+        else cyme.Client("http://127.0.0.1:9", http_client=httpx.Client(transport=transport))
     )
-    client._call = _intercept  # type: ignore[method-assign]
     loop = asyncio.new_event_loop()
     try:
         for op_id, entry in OPS.items():
@@ -143,10 +141,10 @@ def test_each_entry_sends_its_operation(mode: Mode) -> None:
                 value = entry(Sdk(client, mode), Args(op_id, {**values, **body}), {})
                 if inspect.isawaitable(value):
                     loop.run_until_complete(value)
-            path = op.template.format(**values).rstrip("/") or ""
-            assert (sent.value.op.method, "/" + "/".join(sent.value.op.path)) == (
+            path = op.template.format(**values)
+            assert (sent.value.request.method, sent.value.request.url.path) == (
                 PUT_FORM.get(op_id, op.method),
-                path or "/",
+                path,
             ), op_id
     finally:
         loop.close()

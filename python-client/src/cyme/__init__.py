@@ -5,11 +5,18 @@
 >>> app = cyme.add("pycon", broker="amqp://", arguments="--workdir=/opt/play/proj")
 >>> instance = app.instances.add()
 >>> instance.autoscale(min=4, max=10)
+
+The layers, each importing only those below it (`make lint` checks it):
+`_cli` on top, then the clients (`_client`), the resources (`resources`),
+the typed `call()` (`_calls`), the base client (`_base_client`), and at the
+bottom the models (`types`), the route table (`_routes`) and the plain
+modules (exceptions, options, constants).
 """
 
 import typing as _typing
 
-from ._client import AsyncClient, BaseClient, Client
+from ._base_client import BaseClient
+from ._client import AsyncClient, Client
 from ._constants import (
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
@@ -32,8 +39,9 @@ from ._exceptions import (
     RateLimitError,
     UnprocessableEntityError,
 )
-from ._operation import RequestOptions
-from ._operations import OPERATIONS
+from ._options import RequestOptions
+from ._response import RawResponse
+from ._routes import ROUTES as OPERATIONS
 from ._version import __version__
 
 if _typing.TYPE_CHECKING:
@@ -116,6 +124,7 @@ __all__ = [
     "Queue",
     "Queues",
     "RateLimitError",
+    "RawResponse",
     "RequestOptions",
     "Scheduled",
     "Stats",

@@ -14,11 +14,23 @@ class CymeModel(BaseModel):
     keys the schema does not name (kept by models with extra='allow') are
     reachable by index too, and a model equals the dict of its JSON form, so
     `instance.autoscale(min=4, max=10) == {"max": 10, "min": 4}`.
+
+    The models of the spec's schemas (`_generated.py`, written by
+    datamodel-code-generator) all derive from it.
     """
 
-    # Validators are built on a model's first use rather than at import:
-    # `import cyme` (and the command line) pays only for the models it uses.
-    model_config = ConfigDict(defer_build=True)
+    model_config = ConfigDict(
+        # Validators are built on a model's first use rather than at import:
+        # the first client (and the command line) pays only for the models it uses.
+        defer_build=True,
+        # A key the schema does not name is dropped, so that a newer branch's
+        # new field breaks no older SDK; the schemas that say
+        # `additionalProperties: true` keep them (extra='allow' on the model).
+        extra="ignore",
+        # Fields with a wire name that is no Python name (`max-concurrency`)
+        # can be given by either.
+        populate_by_name=True,
+    )
 
     def __getitem__(self, key: str) -> Any:
         for name, field in type(self).model_fields.items():

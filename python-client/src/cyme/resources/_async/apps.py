@@ -1,0 +1,87 @@
+"""Apps: `client.apps` (`client.add(...)` and friends call it), and the app model."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from ... import types
+from ._base import AsyncBound, AsyncResource, names
+from .instances import AsyncInstances
+from .queues import AsyncQueues
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+    from ..._options import RequestOptions
+
+
+class AsyncApp(types.App, AsyncBound):
+    """An app, with its instances and queues: `app.instances.add()`."""
+
+    def __repr__(self) -> str:
+        # Only the URL: the broker may carry a user name worth keeping private.
+        return f"<{type(self).__name__}: {self.client.url_for(self.name)!r}>"
+
+    @property
+    def instances(self) -> AsyncInstances:
+        """The instances of this app."""
+        return AsyncInstances(self.client, self.name)
+
+    @property
+    def queues(self) -> AsyncQueues:
+        """The queues declared in this app."""
+        return AsyncQueues(self.client, self.name)
+
+    async def delete(self, **options: Unpack[RequestOptions]) -> AsyncApp:
+        """Delete this app with all its instances and queues (`deleteApp`)."""
+        return await self.client._request(
+            "deleteApp", path={"app": self.name}, cast_to=self._sibling, options=options
+        )
+
+
+class AsyncApps(AsyncResource):
+    """The apps of a branch."""
+
+    def _app(self, data: Any) -> AsyncApp:
+        return AsyncApp.bind(self._client, data)
+
+    async def add(
+        self,
+        name: str,
+        broker: str | None = None,
+        arguments: str | None = None,
+        extra_config: Mapping[str, Any] | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> AsyncApp:
+        """Create the app, or update the fields given (`putApp`; `postApp` is the same).
+
+        >>> app = cyme.add("pycon", broker="amqp://", arguments="--workdir=/opt/play/proj")
+        """
+        return await self._client._request(
+            "putApp",
+            path={"app": name},
+            body={"broker": broker, "arguments": arguments, "extra_config": extra_config},
+            cast_to=self._app,
+            options=options,
+        )
+
+    async def get(self, name: str, **options: Unpack[RequestOptions]) -> AsyncApp:
+        """The app `name` (`getApp`)."""
+        return await self._client._request(
+            "getApp", path={"app": name}, cast_to=self._app, options=options
+        )
+
+    async def all_names(self, **options: Unpack[RequestOptions]) -> list[str]:
+        """The names of the apps (`listApps`)."""
+        return await self._client._request("listApps", cast_to=names, options=options)
+
+    async def all(self, **options: Unpack[RequestOptions]) -> list[AsyncApp]:
+        """Every app, fetched one by one (`listApps`, then `getApp` for each)."""
+        return [await self.get(name, **options) for name in await self.all_names(**options)]
+
+    async def delete(self, name: str, **options: Unpack[RequestOptions]) -> AsyncApp:
+        """Delete the app with all its instances and queues (`deleteApp`)."""
+        return await self._client._request(
+            "deleteApp", path={"app": name}, cast_to=self._app, options=options
+        )

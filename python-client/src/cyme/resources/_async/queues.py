@@ -1,0 +1,120 @@
+"""Queues: `app.queues`, the queue declarations of an app."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Literal, overload
+
+from ... import types
+from ._base import AsyncResource, names
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+    from ..._base_client import AsyncAPIClient
+    from ..._options import RequestOptions
+
+ExchangeType = Literal["direct", "topic", "fanout", "headers"]
+
+
+class AsyncQueues(AsyncResource):
+    """The queues declared in one app.
+
+    (`options` is a field of a queue, so the per-call settings of these
+    methods are named `request` rather than `options`.)
+    """
+
+    def __init__(self, client: AsyncAPIClient, app: str) -> None:
+        super().__init__(client)
+        self.app = app
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}: {self._client.url_for(self.app, 'queues')!r}>"
+
+    @overload
+    async def add(
+        self,
+        name: str,
+        *,
+        exchange: str | None = None,
+        exchange_type: ExchangeType | None = None,
+        routing_key: str | None = None,
+        options: Mapping[str, Any] | None = None,
+        nowait: Literal[False] = False,
+        **request: Unpack[RequestOptions],
+    ) -> types.Queue: ...
+    @overload
+    async def add(
+        self,
+        name: str,
+        *,
+        exchange: str | None = None,
+        exchange_type: ExchangeType | None = None,
+        routing_key: str | None = None,
+        options: Mapping[str, Any] | None = None,
+        nowait: Literal[True],
+        **request: Unpack[RequestOptions],
+    ) -> types.Scheduled: ...
+    async def add(
+        self,
+        name: str,
+        *,
+        exchange: str | None = None,
+        exchange_type: ExchangeType | None = None,
+        routing_key: str | None = None,
+        options: Mapping[str, Any] | None = None,
+        nowait: bool = False,
+        **request: Unpack[RequestOptions],
+    ) -> types.Queue | types.Scheduled:
+        """Declare the queue, or update the fields given (`putQueue`; `postQueue` is the same).
+
+        `exchange` and `routing_key` default to the queue's name,
+        `exchange_type` to `direct`; `options` go to kombu.
+
+        >>> app.queues.add("celery", exchange="celery", routing_key="celery")
+        """
+        fields = {
+            "exchange": exchange,
+            "exchange_type": exchange_type,
+            "routing_key": routing_key,
+            "options": options,
+        }
+        return await self._client._request(
+            "putQueue",
+            path={"app": self.app, "queue": name},
+            body=fields,
+            nowait=nowait,
+            cast_to=types.Queue.model_validate,
+            options=request,
+        )
+
+    async def get(self, name: str, **request: Unpack[RequestOptions]) -> types.Queue:
+        """The queue `name` (`getQueue`)."""
+        return await self._client._request(
+            "getQueue",
+            path={"app": self.app, "queue": name},
+            cast_to=types.Queue.model_validate,
+            options=request,
+        )
+
+    async def all_names(self, **request: Unpack[RequestOptions]) -> list[str]:
+        """The names of the app's queues (`listQueues`)."""
+        return await self._client._request(
+            "listQueues", path={"app": self.app}, cast_to=names, options=request
+        )
+
+    async def all(self, **request: Unpack[RequestOptions]) -> list[types.Queue]:
+        """Every queue of the app, fetched one by one (`listQueues`, then `getQueue`)."""
+        return [await self.get(name, **request) for name in await self.all_names(**request)]
+
+    async def delete(
+        self, name: str, *, nowait: bool = False, **request: Unpack[RequestOptions]
+    ) -> types.Queue | types.Scheduled:
+        """Delete the queue; its consumers stop consuming from it (`deleteQueue`)."""
+        return await self._client._request(
+            "deleteQueue",
+            path={"app": self.app, "queue": name},
+            nowait=nowait,
+            cast_to=types.Queue.model_validate,
+            options=request,
+        )
