@@ -109,7 +109,10 @@ def python_methods() -> dict[str, str]:
 
 
 def ruby_methods() -> dict[str, str]:
-    script = 'require "json"; require "cyme"; print JSON.generate(Cyme::OPERATIONS)'
+    script = (
+        'require "json"; require "cyme"; '
+        "print JSON.generate(Cyme::OPERATIONS.transform_values(&:sdk_method))"
+    )
     done = subprocess.run(
         ["ruby", "-I", str(ROOT / "ruby-client" / "lib"), "-e", script],
         capture_output=True,

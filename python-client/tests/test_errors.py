@@ -73,8 +73,9 @@ def test_status_classes(client: cyme.Client, status: int, cls: type[APIStatusErr
 
 
 def test_authentication(token_branch: LiveBranch) -> None:
-    with cyme.Client(token_branch.url) as anonymous, pytest.raises(AuthenticationError):
+    with cyme.Client(token_branch.url) as anonymous, pytest.raises(AuthenticationError) as denied:
         anonymous.all_names()
+    assert denied.value.headers["www-authenticate"] == 'Bearer realm="cyme"'
     with cyme.Client(token_branch.url, token=TOKEN) as client:
         assert client.branches == [token_branch.id]
         assert client.ping() == "pong"

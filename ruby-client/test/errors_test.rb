@@ -23,6 +23,8 @@ class ErrorsTest < Minitest::Test
     error = assert_raises(Cyme::NotFoundError) { app.instances.get(instance.name) }
     assert_equal 404, error.status
     assert_equal "urn:cyme:problem:not-found", error.problem.type
+    assert_equal "urn:cyme:problem:not-found", error.problem_type
+    assert_empty error.errors
     assert_match(/\A\h{32}\z/, error.request_id)
     assert_equal "GET", error.request_method
     assert_equal "#{client.base_url}/#{app.name}/instances/#{instance.name}", error.request_url
@@ -44,6 +46,8 @@ class ErrorsTest < Minitest::Test
     instance = app.instances.add
     error = assert_raises(Cyme::UnprocessableEntityError) { instance.autoscale(min: 11, max: 10) }
     assert_equal "min", error.problem.errors.first["field"]
+    assert_equal([%w[body min]], error.errors.map { |e| e.values_at("location", "field") })
+    assert_equal "urn:cyme:problem:validation-error", error.problem_type
     assert_raises(Cyme::UnprocessableEntityError) { client.add("has space") }
   ensure
     app&.delete

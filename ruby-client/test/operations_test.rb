@@ -39,7 +39,8 @@ class OperationsTest < Minitest::Test
     assert_equal 28, ids.size
     assert_empty ids - Cyme::OPERATIONS.keys, "operationIds missing from Cyme::OPERATIONS"
     assert_empty Cyme::OPERATIONS.keys - ids, "Cyme::OPERATIONS names operations the spec lacks"
-    Cyme::OPERATIONS.each do |id, target|
+    Cyme::OPERATIONS.each do |id, route|
+      target = route.sdk_method
       klass, method = target.split("#")
       assert Cyme.const_get(klass).public_method_defined?(method), "#{id}: #{target} does not exist"
     end
@@ -165,7 +166,7 @@ class OperationsTest < Minitest::Test
   # The method and path of the last request the block made.
   def sent(cyme, &)
     raw = cyme.with_raw_response(&)
-    [raw.http_method, URI(raw.url).path]
+    [raw.request_method, URI(raw.request_url).path]
   rescue Cyme::APIStatusError => e
     [e.request_method, URI(e.request_url).path]
   end

@@ -13,29 +13,26 @@ class RawResponseTest < Minitest::Test
     raw = cyme.with_raw_response { cyme.add(name, broker: "amqp://") }
     assert_instance_of Cyme::RawResponse, raw
     assert_instance_of Cyme::App, raw.data
-    assert_equal [201, "PUT", "#{cyme.base_url}/#{name}"], [raw.status, raw.http_method, raw.url]
+    assert_equal [201, "PUT", "#{cyme.base_url}/#{name}"], [raw.status, raw.request_method, raw.request_url]
     assert_equal "application/json", raw.headers["content-type"]
     assert_match(/\A\h{32}\z/, raw.request_id)
     assert_equal raw.headers["x-request-id"], raw.request_id
     raw = cyme.with_raw_response { [cyme.get(name), cyme.all_names].last }
-    assert_equal [200, "GET", "#{cyme.base_url}/"], [raw.status, raw.http_method, raw.url]
+    assert_equal [200, "GET", "#{cyme.base_url}/"], [raw.status, raw.request_method, raw.request_url]
     assert_includes raw.data, name
     assert_equal "#<Cyme::RawResponse GET #{cyme.base_url}/ -> 200>", raw.inspect
   ensure
     cyme&.delete(name)
   end
 
-  def test_a_scheduled_change_is_a_202_with_its_query
+  def test_a_scheduled_change_is_a_202_and_its_url_has_no_query
     cyme = client
     app = cyme.add(unique)
     raw = cyme.with_raw_response { app.instances.add("w1", nowait: true) }
     assert_equal 202, raw.status
-    assert_equal "#{app.url}/instances/w1?nowait=true", raw.url
+    # The request went to ...?nowait=true; a query may hold a secret, so it is never shown.
+    assert_equal "#{app.url}/instances/w1", raw.request_url
     assert_instance_of Cyme::Models::Scheduled, raw.data
-    # nowait: false sends no query at all.
-    app.queues.add("q")
-    raw = cyme.with_raw_response { app.queues.delete("q", nowait: false) }
-    assert_equal [200, "#{app.url}/queues/q"], [raw.status, raw.url]
   ensure
     app&.delete
   end
@@ -67,9 +64,9 @@ class RawResponseTest < Minitest::Test
   def test_a_client_made_by_with_options_shares_it
     cyme = client
     raw = cyme.with_raw_response { cyme.with_options(max_retries: 0).ping }
-    assert_equal ["pong", "#{cyme.base_url}/ping"], [raw.data, raw.url]
+    assert_equal ["pong", "#{cyme.base_url}/ping"], [raw.data, raw.request_url]
     raw = cyme.with_options(timeout: 5.0).with_raw_response { cyme.branches }
-    assert_equal "#{cyme.base_url}/branches", raw.url
+    assert_equal "#{cyme.base_url}/branches", raw.request_url
   end
 
   def test_an_enclosing_block_sees_the_responses_of_the_blocks_inside
@@ -79,8 +76,8 @@ class RawResponseTest < Minitest::Test
       cyme.ping
       inner = cyme.with_raw_response { cyme.branches }
     end
-    assert_equal "#{cyme.base_url}/branches", inner.url
-    assert_equal "#{cyme.base_url}/branches", outer.url
+    assert_equal "#{cyme.base_url}/branches", inner.request_url
+    assert_equal "#{cyme.base_url}/branches", outer.request_url
     assert_same inner, outer.data
   end
 
@@ -89,7 +86,7 @@ class RawResponseTest < Minitest::Test
     cyme = client
     paths = { ping: "ping", branches: "branches", spec: "openapi.yaml", docs: "docs" }
     threads = paths.keys.map do |method|
-      Thread.new { Array.new(20) { cyme.with_raw_response { cyme.public_send(method) }.url } }
+      Thread.new { Array.new(20) { cyme.with_raw_response { cyme.public_send(method) }.request_url } }
     end
     paths.values.zip(threads.map(&:value)).each { |path, urls| assert_equal ["#{cyme.base_url}/#{path}"] * 20, urls }
   end

@@ -147,7 +147,7 @@ class RetryTest < Minitest::Test
     huge = Cyme::Transport::Response.new(status: 503, headers: { "retry-after" => "3600" }, body: nil)
     assert_equal Cyme::MAX_RETRY_AFTER, transport.__send__(:retry_delay, 1, huge)
     delays = (1..6).map { |attempt| transport.__send__(:retry_delay, attempt, nil) }
-    assert_in_delta 0.5, delays[0], 0.5 * Cyme::JITTER
+    assert_in_delta 0.5, delays[0], 0.5 * Cyme::RETRY_JITTER
     assert_operator delays[5], :<=, Cyme::MAX_RETRY_DELAY
     assert_operator delays[3], :>, delays[0]
   end

@@ -92,6 +92,11 @@ class APIStatusError(APIError):
         self.request_id = response.headers.get("x-request-id")
 
     @property
+    def headers(self) -> httpx.Headers:
+        """The answer's headers (`Retry-After`, `WWW-Authenticate`, ...)."""
+        return self.response.headers
+
+    @property
     def problem_type(self) -> str | None:
         """The problem's `type`, such as `urn:cyme:problem:not-found`."""
         value = (self.body or {}).get("type")

@@ -20,7 +20,7 @@ module Cyme
   RETRY_STATUSES = [408, 429, 500, 502, 503, 504].freeze
   # Backoff delays are shortened by up to this fraction, at random, so that
   # many clients failing together do not retry together.
-  JITTER = 0.25
+  RETRY_JITTER = 0.25
   # Where a client connects when given no URL and no CYME_URL.
   DEFAULT_BASE_URL = "http://localhost:8000"
 end

@@ -106,6 +106,13 @@ module Cyme
       super(build_message, request_method:, request_url:)
     end
 
+    # @return [String, nil] the problem's type, such as "urn:cyme:problem:not-found"
+    def problem_type = problem&.type
+
+    # @return [Array<Hash{String => String}>] for a 422, every invalid field
+    #   ("location", "field", "message"); empty otherwise
+    def errors = problem&.errors || []
+
     private
 
     def build_message

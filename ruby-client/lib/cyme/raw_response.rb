@@ -15,28 +15,29 @@ module Cyme
     attr_reader :status
     # @return [Hash{String => String}] the response's headers, lowercase names
     attr_reader :headers
-    # @return [String] the request's method, such as "GET"
-    attr_reader :http_method
-    # @return [String] the request's URL, with its query (without credentials)
-    attr_reader :url
+    # @return [String] the request's method, such as "GET" (as APIError#request_method)
+    attr_reader :request_method
+    # @return [String] the request's URL, without credentials or query string
+    #   (as APIError#request_url)
+    attr_reader :request_url
 
     # @param data [Object]
     # @param status [Integer]
     # @param headers [Hash{String => String}] lowercase names
-    # @param http_method [String]
-    # @param url [String]
-    def initialize(data:, status:, headers:, http_method:, url:)
+    # @param request_method [String]
+    # @param request_url [String]
+    def initialize(data:, status:, headers:, request_method:, request_url:)
       @data = data
       @status = status
       @headers = headers
-      @http_method = http_method
-      @url = url
+      @request_method = request_method
+      @request_url = request_url
     end
 
     # @return [String, nil] the response's X-Request-Id, to find it in the branch's log
     def request_id = headers["x-request-id"]
 
     # @return [String] "#<Cyme::RawResponse GET http://localhost:8000/pycon -> 200>"
-    def inspect = "#<#{self.class.name} #{http_method} #{url} -> #{status}>"
+    def inspect = "#<#{self.class.name} #{request_method} #{request_url} -> #{status}>"
   end
 end

@@ -205,7 +205,7 @@ module Cyme
       return retry_after.clamp(0.0, MAX_RETRY_AFTER) if retry_after
 
       delay = [INITIAL_RETRY_DELAY * (2**(attempt - 1)), MAX_RETRY_DELAY].min
-      delay * (1 - (JITTER * rand))
+      delay * (1 - (RETRY_JITTER * rand))
     end
 
     # Retry-After is either seconds or an HTTP date.
@@ -284,8 +284,8 @@ module Cyme
     def raw_response(data, call = nil, response = nil)
       raise Error, "with_raw_response: the block received no HTTP response from #{base_uri}" unless response
 
-      RawResponse.new(data:, status: response.status, headers: response.headers, http_method: call.http_method,
-                      url: call.url + query_string(call))
+      RawResponse.new(data:, status: response.status, headers: response.headers, request_method: call.http_method,
+                      request_url: call.url)
     end
 
     def to_response(raw)

@@ -91,10 +91,24 @@ class AsyncInstance(types.Instance, AsyncBound):
             options=options,
         )
 
-    async def delete(self, **options: Unpack[RequestOptions]) -> AsyncInstance:
+    @overload
+    async def delete(
+        self, *, nowait: Literal[False] = False, **options: Unpack[RequestOptions]
+    ) -> AsyncInstance: ...
+    @overload
+    async def delete(
+        self, *, nowait: Literal[True], **options: Unpack[RequestOptions]
+    ) -> types.Scheduled: ...
+    async def delete(
+        self, *, nowait: bool = False, **options: Unpack[RequestOptions]
+    ) -> AsyncInstance | types.Scheduled:
         """Stop the instance and delete it (`deleteInstance`)."""
         return await self.client._request(
-            "deleteInstance", path=self._path(), cast_to=self._sibling, options=options
+            "deleteInstance",
+            path=self._path(),
+            nowait=nowait,
+            cast_to=self._sibling,
+            options=options,
         )
 
 
@@ -190,6 +204,14 @@ class AsyncInstances(AsyncResource):
         """Every instance of the app, fetched one by one (`listInstances`, then `getInstance`)."""
         return [await self.get(name, **options) for name in await self.all_names(**options)]
 
+    @overload
+    async def delete(
+        self, name: str, *, nowait: Literal[False] = False, **options: Unpack[RequestOptions]
+    ) -> AsyncInstance: ...
+    @overload
+    async def delete(
+        self, name: str, *, nowait: Literal[True], **options: Unpack[RequestOptions]
+    ) -> types.Scheduled: ...
     async def delete(
         self, name: str, *, nowait: bool = False, **options: Unpack[RequestOptions]
     ) -> AsyncInstance | types.Scheduled:

@@ -92,10 +92,24 @@ class Instance(types.Instance, Bound):
             options=options,
         )
 
-    def delete(self, **options: Unpack[RequestOptions]) -> Instance:
+    @overload
+    def delete(
+        self, *, nowait: Literal[False] = False, **options: Unpack[RequestOptions]
+    ) -> Instance: ...
+    @overload
+    def delete(
+        self, *, nowait: Literal[True], **options: Unpack[RequestOptions]
+    ) -> types.Scheduled: ...
+    def delete(
+        self, *, nowait: bool = False, **options: Unpack[RequestOptions]
+    ) -> Instance | types.Scheduled:
         """Stop the instance and delete it (`deleteInstance`)."""
         return self.client._request(
-            "deleteInstance", path=self._path(), cast_to=self._sibling, options=options
+            "deleteInstance",
+            path=self._path(),
+            nowait=nowait,
+            cast_to=self._sibling,
+            options=options,
         )
 
 
@@ -191,6 +205,14 @@ class Instances(Resource):
         """Every instance of the app, fetched one by one (`listInstances`, then `getInstance`)."""
         return [self.get(name, **options) for name in self.all_names(**options)]
 
+    @overload
+    def delete(
+        self, name: str, *, nowait: Literal[False] = False, **options: Unpack[RequestOptions]
+    ) -> Instance: ...
+    @overload
+    def delete(
+        self, name: str, *, nowait: Literal[True], **options: Unpack[RequestOptions]
+    ) -> types.Scheduled: ...
     def delete(
         self, name: str, *, nowait: bool = False, **options: Unpack[RequestOptions]
     ) -> Instance | types.Scheduled:
