@@ -9,8 +9,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
-from contract import Branch, ContractValidator, assert_problem, contract_client, unique
+from contract import ContractValidator, assert_problem, contract_client, unique
 from live import poll
+
+from cyme_branch.testing import LiveBranch
 
 
 def key() -> str:
@@ -108,7 +110,9 @@ def test_the_same_key_for_another_request_is_422(client: httpx.Client, app: str,
 @pytest.mark.parametrize(
     "bad_key", ["k" * 256, "with space", "tab\there"], ids=["too-long", "space", "tab"]
 )
-def test_an_invalid_key_is_refused(branch: Branch, app: str, client: httpx.Client, bad_key: str):
+def test_an_invalid_key_is_refused(
+    branch: LiveBranch, app: str, client: httpx.Client, bad_key: str
+):
     response = httpx.post(
         f"{branch.url}/{app}/instances", headers={"Idempotency-Key": bad_key}, timeout=5
     )
@@ -117,7 +121,7 @@ def test_an_invalid_key_is_refused(branch: Branch, app: str, client: httpx.Clien
     assert client.get(f"/{app}/instances").json() == []
 
 
-def test_keys_survive_a_restart(fresh_branch: Branch, validator: ContractValidator):
+def test_keys_survive_a_restart(fresh_branch: LiveBranch, validator: ContractValidator):
     headers = {"Idempotency-Key": key()}
     with contract_client(fresh_branch.url, validator, timeout=5) as http:
         assert http.put("/kept").status_code == 201
@@ -133,7 +137,7 @@ def test_keys_survive_a_restart(fresh_branch: Branch, validator: ContractValidat
 
 
 def test_concurrent_retries_create_one_instance(
-    branch: Branch, client: httpx.Client, app: str, validator: ContractValidator
+    branch: LiveBranch, client: httpx.Client, app: str, validator: ContractValidator
 ):
     headers = {"Idempotency-Key": key()}
     count = 20

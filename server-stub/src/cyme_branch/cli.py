@@ -25,7 +25,7 @@ from typing import NoReturn
 
 from . import __version__
 from .app import serve
-from .auth import is_loopback
+from .auth import TOKEN_ENV, is_loopback
 from .branch import Branch, BranchConfig, BranchError
 from .peers import Neighbours, Peer
 from .spec import Spec
@@ -34,7 +34,6 @@ from .supervisor.simulated import SimulatedSupervisor
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
-TOKEN_ENV = "CYME_BRANCH_TOKEN"  # noqa: S105 (the name of a variable)
 LOG_FORMAT = "[%(asctime)s: %(levelname)s] %(message)s"
 
 

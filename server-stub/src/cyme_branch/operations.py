@@ -35,6 +35,7 @@ log = logging.getLogger("cyme.branch")
 
 T = TypeVar("T")
 
+
 @dataclass(frozen=True, slots=True)
 class Reply:
     """What an operation answers. A `bytes` body is sent as it is (JSON
