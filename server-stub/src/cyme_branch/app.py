@@ -22,6 +22,7 @@ from aiohttp.http_exceptions import LineTooLong
 from aiohttp.web_protocol import RequestHandler
 
 from .branch import Branch
+from .logs import access_writer
 from .pipeline import REQUEST_ID, Endpoint, Exchange, access_log, build, request_ids
 from .problems import InternalError, MalformedRequest, Problem
 from .rendering import Answer, render_problem
@@ -87,7 +88,7 @@ def handler(branch: Branch) -> Callable[[web.BaseRequest], Awaitable[web.StreamR
     pipeline: Endpoint = build(branch)
 
     async def handle(request: web.BaseRequest) -> web.StreamResponse:
-        path, query = split_target(request.message.path)
+        path, query = split_target(request.raw_path)
         return to_response(await pipeline(Exchange(request, path, query)))
 
     return handle
@@ -137,16 +138,28 @@ class AccessLogger(AbstractAccessLogger):
     """One line per request: method, path, status, duration and request id.
 
     The query string and the headers are left out on purpose: they may carry
-    a broker URL or a token.
+    a broker URL or a token. The lines go straight to the branch's log
+    handler when it is the only one (see logs.py).
     """
 
+    def __init__(self, logger: logging.Logger, log_format: str) -> None:
+        super().__init__(logger, log_format)
+        self._writer = access_writer(logger)
+
     def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
-        path, _ = split_target(request.message.path)
+        path, _ = split_target(request.raw_path)
+        rid = response.headers.get(REQUEST_ID, "-")
+        if self._writer is not None:
+            self._writer.access(
+                f"method={request.method} path={path} status={response.status}"
+                f" duration_ms={time * 1000:.1f} request_id={rid}"
+            )
+            return
         self.logger.info(
             "method=%s path=%s status=%d duration_ms=%.1f request_id=%s",
             request.method,
             path,
             response.status,
             time * 1000,
-            response.headers.get(REQUEST_ID, "-"),
+            rid,
         )

@@ -27,6 +27,7 @@ from . import __version__
 from .app import serve
 from .auth import TOKEN_ENV, is_loopback
 from .branch import Branch, BranchConfig, BranchError
+from .logs import LineHandler
 from .peers import Neighbours, Peer
 from .spec import Spec
 from .supervisor import Supervisor
@@ -34,7 +35,6 @@ from .supervisor.simulated import SimulatedSupervisor
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
-LOG_FORMAT = "[%(asctime)s: %(levelname)s] %(message)s"
 
 
 def parse_address(text: str) -> tuple[str, int]:
@@ -215,10 +215,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         peers = [Peer.parse(text) for text in args.peer]
     except ValueError as exc:
         fail(str(exc))
-    handler: logging.Handler = (
-        logging.FileHandler(args.logfile) if args.logfile else logging.StreamHandler(sys.stderr)
-    )
-    logging.basicConfig(level=args.loglevel, format=LOG_FORMAT, handlers=[handler])
+    try:
+        stream = open(args.logfile, "a", encoding="utf-8") if args.logfile else sys.stderr  # noqa: SIM115
+    except OSError as exc:
+        fail(f"cannot open the log file {args.logfile}: {exc.strerror}")
+    logging.basicConfig(level=args.loglevel, handlers=[LineHandler(stream)])
     config = BranchConfig(
         id=args.id or BranchConfig.default_id(),
         host=host,
