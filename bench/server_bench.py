@@ -17,10 +17,14 @@ first. In one run this script:
    machine hits them alike: `GET /pycon/instances/w1` on all three, and
    `POST /pycon/instances/w1/autoscale` with the JSON body {"min":1,"max":4}
    on the branch and Prism (the bare handler has nothing to write);
-5. prints the median requests/s and p99 latency of each, the ratios
-   cyme-branch/aiohttp and cyme-branch/Prism (and those of every round), and
+5. prints the median requests/s and p99 latency of each, and the CPU time
+   the server's process took per request (from /proc: user and system time
+   over the run, divided by the requests served); the ratios
+   cyme-branch/aiohttp and cyme-branch/Prism (and those of every round); and
    whether the targets are met: on the GET, at least half bare aiohttp's
-   requests/s, and at least 1.5 times Prism's;
+   requests/s, and at least 1.5 times Prism's. Requests/s depend on what
+   else the machine runs at the time (wrk needs its CPU too); CPU time per
+   request much less, so its ratio is the steadier one;
 6. stops the servers.
 
 The branch and Prism log every request, as they do by default (--quiet:
@@ -97,6 +101,7 @@ class Result:
     requests: int
     non_2xx: int
     socket_errors: int
+    cpu_us: float = 0.0  # the server's CPU time per request, in microseconds
 
 
 ENDPOINTS = [
@@ -227,7 +232,18 @@ def parse_wrk(output: str) -> Result:
     )
 
 
-def wrk(url: str, endpoint: Endpoint, duration: float, opts: argparse.Namespace) -> Result:
+def cpu_seconds(pid: int) -> float:
+    """User and system time of a process so far (all its threads), from /proc."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wrk(
+    url: str, endpoint: Endpoint, duration: float, opts: argparse.Namespace, pid: int
+) -> Result:
     argv = [
         "wrk",
         f"-t{opts.threads}",
@@ -239,6 +255,7 @@ def wrk(url: str, endpoint: Endpoint, duration: float, opts: argparse.Namespace)
     if endpoint.lua is not None:
         argv += ["-s", str(endpoint.lua)]
     argv = pinned([*argv, url + endpoint.path], WRK_CPU if opts.pin else None)
+    before = cpu_seconds(pid)
     done = subprocess.run(
         argv,
         capture_output=True,
@@ -246,9 +263,12 @@ def wrk(url: str, endpoint: Endpoint, duration: float, opts: argparse.Namespace)
         timeout=duration + opts.timeout + 30,
         check=False,
     )
+    used = cpu_seconds(pid) - before
     if done.returncode != 0:
         raise BenchError(f"{' '.join(argv)} failed:\n{done.stdout}{done.stderr}")
-    return parse_wrk(done.stdout)
+    result = parse_wrk(done.stdout)
+    result.cpu_us = used / max(result.requests, 1) * 1e6
+    return result
 
 
 def check_2xx(name: str, url: str) -> None:
@@ -332,36 +352,40 @@ def median_result(runs: list[Result]) -> Result:
         requests=sum(r.requests for r in runs),
         non_2xx=sum(r.non_2xx for r in runs),
         socket_errors=sum(r.socket_errors for r in runs),
+        cpu_us=statistics.median(r.cpu_us for r in runs),
     )
 
 
 def report(results: dict[tuple[str, str], list[Result]], header: list[str]) -> str:
     out = [*header, ""]
     out.append(
-        "| request | server | requests/s | p99 latency | requests | non-2xx | socket errors |"
+        "| request | server | requests/s | p99 latency | CPU per request | requests"
+        " | non-2xx | socket errors |"
     )
-    out.append("|---|---|---:|---:|---:|---:|---:|")
+    out.append("|---|---|---:|---:|---:|---:|---:|---:|")
     medians = {key: median_result(runs) for key, runs in results.items()}
     for endpoint in ENDPOINTS:
         for name in endpoint.servers:
             r = medians[endpoint.label, name]
             out.append(
                 f"| {endpoint.label} | {name} | {r.rps:,.0f} | {r.p99_ms:.2f} ms"
-                f" | {r.requests:,} | {r.non_2xx} | {r.socket_errors} |"
+                f" | {r.cpu_us:.1f} µs | {r.requests:,} | {r.non_2xx} | {r.socket_errors} |"
             )
     out += [
         "",
-        "| request | ours/theirs | requests/s | p99 latency | requests/s, each round |",
-        "|---|---|---:|---:|---|",
+        "| request | ours/theirs | requests/s | p99 latency | theirs/ours, CPU per request"
+        " | requests/s, each round |",
+        "|---|---|---:|---:|---:|---|",
     ]
     for endpoint in ENDPOINTS:
         for name in endpoint.servers[1:]:
             a, b = medians[endpoint.label, OURS], medians[endpoint.label, name]
             rounds = zip(results[endpoint.label, OURS], results[endpoint.label, name], strict=True)
             each = ", ".join(fmt_ratio(x.rps / y.rps) for x, y in rounds)
+            cpu = fmt_ratio(b.cpu_us / a.cpu_us) if a.cpu_us else "?"
             out.append(
                 f"| {endpoint.label} | {OURS}/{name} | {fmt_ratio(a.rps / b.rps)}"
-                f" | {fmt_ratio(a.p99_ms / b.p99_ms)} | {each} |"
+                f" | {fmt_ratio(a.p99_ms / b.p99_ms)} | {cpu} | {each} |"
             )
     get = ENDPOINTS[0].label
     out.append("")
@@ -449,6 +473,8 @@ def main(argv: list[str] | None = None) -> int:
                 )
                 stack.enter_context(branch)
                 urls[OURS] = branch.url
+                assert branch.pid is not None
+                pids = {OURS: branch.pid}
                 body = setup_branch(branch.url)
                 (tmp / "instance.json").write_bytes(body)
                 print(f"starting {BARE} on {urls[BARE]} ...", flush=True)
@@ -461,6 +487,7 @@ def main(argv: list[str] | None = None) -> int:
                     )
                 )
                 bare.wait_ready_line()
+                pids[BARE] = bare.proc.pid
                 print(f"starting {PRISM_NAME} on {urls[PRISM_NAME]} ...", flush=True)
                 prism = stack.enter_context(
                     running(
@@ -481,6 +508,7 @@ def main(argv: list[str] | None = None) -> int:
                     )
                 )
                 prism.wait_listening(prism_port)
+                pids[PRISM_NAME] = prism.proc.pid
                 for name, url in urls.items():
                     check_2xx(name, url)
                 if request("GET", urls[BARE] + GET_PATH)[1] != body:
@@ -490,8 +518,8 @@ def main(argv: list[str] | None = None) -> int:
                         for name in endpoint.servers:
                             print(f"round {n + 1}: {endpoint.label} on {name} ...", flush=True)
                             if opts.warmup > 0:
-                                wrk(urls[name], endpoint, opts.warmup, opts)
-                            run = wrk(urls[name], endpoint, opts.duration, opts)
+                                wrk(urls[name], endpoint, opts.warmup, opts, pids[name])
+                            run = wrk(urls[name], endpoint, opts.duration, opts, pids[name])
                             results.setdefault((endpoint.label, name), []).append(run)
         except (BenchError, BranchFailed) as err:
             print(f"bench failed: {err}", file=sys.stderr)

@@ -1,14 +1,21 @@
 """How a request is served: the steps, in order, declared once in `PIPELINE`.
 
-Each step is a small function `step(branch, call_next)` that returns what
-serves a request at its place: an async function of the request's
-`Exchange` that does its part and calls `call_next` (or answers without
-it, or raises a problem), or None when the step has nothing to do on this
-branch (no token: no authentication step). `build()` chains them once, when
-the branch starts; a request then goes through one call per step.
+A step is one of two kinds:
 
-To add a step (a Host check, CORS, metrics...), write its function and put
-one line for it in `PIPELINE`, at its place in the order.
+- `Step(name, bind)`: `bind(branch, call_next)` returns what serves a
+  request at its place, an async function of the request's `Exchange` that
+  does its part around `call_next` (or answers without calling it);
+- `Check(name, bind)`: `bind(branch)` returns a plain function of the
+  `Exchange` that looks at it, fills it in or raises a problem, and lets
+  the request go on.
+
+Either `bind` may return None: the step has nothing to do on this branch (no
+token: no authentication). `build()` chains the steps once, when the branch
+starts; checks in a row become one call, so a request costs little more
+than the work of its steps.
+
+To add a step (a Host check, CORS, metrics per operation...), write its
+function and put one line for it in `PIPELINE`, at its place in the order.
 """
 
 from __future__ import annotations
@@ -96,13 +103,23 @@ class Exchange:
 
 
 Endpoint = Callable[[Exchange], Awaitable[Answer]]
-StepFunction = Callable[["Branch", Endpoint], "Endpoint | None"]
+CheckFunction = Callable[[Exchange], None]
 
 
 @dataclass(frozen=True)
 class Step:
+    """A step around the rest of the pipeline."""
+
     name: str
-    bind: StepFunction
+    bind: Callable[[Branch, Endpoint], Endpoint | None]
+
+
+@dataclass(frozen=True)
+class Check:
+    """A step that looks at the request, and raises a problem or lets it go on."""
+
+    name: str
+    bind: Callable[[Branch], CheckFunction | None]
 
 
 # -- the steps, outermost first -------------------------------------------------
@@ -189,7 +206,7 @@ def segments(path: str) -> tuple[list[str], bool]:
         raise MalformedRequest("The path is not valid percent-encoded UTF-8.") from None
 
 
-def routing(branch: Branch, call_next: Endpoint) -> Endpoint:
+def routing(branch: Branch) -> CheckFunction:
     """The path against the spec's paths: a trailing slash is optional and a
     `!` segment means nowait; HEAD is GET without the body (RFC 9110).
     Unknown paths and methods are refused later, after auth and faults."""
@@ -208,30 +225,27 @@ def routing(branch: Branch, call_next: Endpoint) -> Endpoint:
             known[path] = found
         return found
 
-    async def step(x: Exchange) -> Answer:
-        found = known.get(x.path) or find(x.path)
-        x.route, values, x.legacy_nowait = found
+    def check(x: Exchange) -> None:
+        x.route, values, x.legacy_nowait = known.get(x.path) or find(x.path)
         x.path_values = dict(values)
         method = x.request.method
         x.method = "GET" if method == "HEAD" else method
         x.operation = x.route.operations.get(x.method) if x.route is not None else None
-        return await call_next(x)
 
-    return step
+    return check
 
 
-def authenticate(branch: Branch, call_next: Endpoint) -> Endpoint | None:
+def authenticate(branch: Branch) -> CheckFunction | None:
     """The bearer token, on every operation but the public ones (`/ping`)."""
     auth = branch.auth
     if not auth.enabled:
         return None
 
-    async def step(x: Exchange) -> Answer:
+    def check(x: Exchange) -> None:
         if x.operation is None or not x.operation.public:
             auth.check(x.request.headers.get("Authorization"))
-        return await call_next(x)
 
-    return step
+    return check
 
 
 def _fail(fault: faults.Fault) -> None:
@@ -264,11 +278,11 @@ def inject_faults(branch: Branch, call_next: Endpoint) -> Endpoint | None:
     return step
 
 
-def operation(branch: Branch, call_next: Endpoint) -> Endpoint:
+def operation(branch: Branch) -> CheckFunction:
     """An unknown path is 404, another method 405 (with Allow); nowait (or `!`)
     is refused on a GET, and `!` on an operation that cannot be asked not to wait."""
 
-    async def step(x: Exchange) -> Answer:
+    def check(x: Exchange) -> None:
         if x.route is None:
             raise NotFound(f"No route for {x.path}.")
         op = x.operation
@@ -279,9 +293,8 @@ def operation(branch: Branch, call_next: Endpoint) -> Endpoint:
                 raise MalformedRequest("A GET has nothing to wait for: drop nowait (or '!').")
             if x.legacy_nowait and not op.takes("query", "nowait"):
                 raise MalformedRequest(f"{op.operation_id} cannot be asked not to wait.")
-        return await call_next(x)
 
-    return step
+    return check
 
 
 def _asks_nowait(query: str) -> bool:
@@ -318,21 +331,20 @@ async def _read(request: web.BaseRequest) -> bytes:
         chunks.append(chunk)
 
 
-def validate(branch: Branch, call_next: Endpoint) -> Endpoint:
+def validate(branch: Branch) -> CheckFunction:
     """Path, query, headers and body against the operation's schemas: every
     bad field named in one 422, so nothing reaches an operation unchecked."""
     validator = branch.validator
 
-    async def step(x: Exchange) -> Answer:
+    def check(x: Exchange) -> None:
         assert x.operation is not None
         x.inputs = validator.validate(
             x.operation, x.path_values, x.query, x.request.headers, x.body
         )
         if x.legacy_nowait:
             x.inputs.query["nowait"] = True
-        return await call_next(x)
 
-    return step
+    return check
 
 
 def idempotency(branch: Branch, call_next: Endpoint) -> Endpoint:
@@ -390,15 +402,15 @@ def handler(branch: Branch, call_next: Endpoint) -> Endpoint:
     return step
 
 
-PIPELINE: tuple[Step, ...] = (
+PIPELINE: tuple[Step | Check, ...] = (
     Step("request id", request_id),
     Step("errors", errors),
-    Step("routing", routing),
-    Step("auth", authenticate),
+    Check("routing", routing),
+    Check("auth", authenticate),
     Step("faults", inject_faults),
-    Step("operation", operation),
+    Check("operation", operation),
     Step("body", read_body),
-    Step("validation", validate),
+    Check("validation", validate),
     Step("idempotency", idempotency),
     Step("problems", problems),
     Step("deadline", deadline),
@@ -410,11 +422,36 @@ async def _unanswered(x: Exchange) -> Answer:
     raise RuntimeError("no step answered the request")
 
 
-def build(branch: Branch, steps: tuple[Step, ...] = PIPELINE) -> Endpoint:
+def _checks(checks: list[CheckFunction], call_next: Endpoint) -> Endpoint:
+    """Checks in a row, as one step."""
+    if len(checks) == 1:
+        (only,) = checks
+
+        async def one(x: Exchange) -> Answer:
+            only(x)
+            return await call_next(x)
+
+        return one
+
+    async def several(x: Exchange) -> Answer:
+        for check in checks:
+            check(x)
+        return await call_next(x)
+
+    return several
+
+
+def build(branch: Branch, steps: tuple[Step | Check, ...] = PIPELINE) -> Endpoint:
     """The steps chained, each calling the next; those with nothing to do left out."""
     call: Endpoint = _unanswered
+    checks: list[CheckFunction] = []  # in a row, after `call`
     for step in reversed(steps):
-        bound = step.bind(branch, call)
-        if bound is not None:
-            call = bound
-    return call
+        if isinstance(step, Check):
+            check = step.bind(branch)
+            if check is not None:
+                checks.insert(0, check)
+            continue
+        bound = step.bind(branch, _checks(checks, call) if checks else call)
+        if bound is not None:  # else the step is left out, and the checks go on
+            call, checks = bound, []
+    return _checks(checks, call) if checks else call
