@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 import threading
 import time
 import uuid
@@ -134,6 +136,25 @@ def test_keys_survive_a_restart(fresh_branch: LiveBranch, validator: ContractVal
         assert http.get("/kept/instances").json() == [first.json()["name"]]
         other = http.post("/kept/instances", json={"pool": "threads"}, headers=headers)
         assert_problem(other, 422)
+
+
+def test_keys_are_kept_apart_from_the_state(fresh_branch: LiveBranch):
+    """In a database of their own, owner only; the state's holds no answers."""
+    sent = key()
+    response = httpx.put(f"{fresh_branch.url}/apart", timeout=5)
+    assert response.status_code == 201
+    response = httpx.post(
+        f"{fresh_branch.url}/apart/instances", headers={"Idempotency-Key": sent}, timeout=5
+    )
+    assert response.status_code == 201
+    kept = fresh_branch.dir / ".idempotency.sqlite3"
+    assert kept.stat().st_mode & 0o777 == 0o600
+    with contextlib.closing(sqlite3.connect(kept)) as db:
+        assert db.execute("SELECT status FROM answer WHERE key = ?", (sent,)).fetchall() == [(201,)]
+    with contextlib.closing(sqlite3.connect(fresh_branch.dir / ".branch.sqlite3")) as db:
+        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
+    assert "app" in tables
+    assert not any("idempotency" in table for table in tables), tables
 
 
 def test_concurrent_retries_create_one_instance(
