@@ -123,6 +123,16 @@ def test_a_generated_id_is_in_the_access_log(client: httpx.Client, branch: LiveB
     assert lines[0]["path"] == "/ping"
 
 
+def test_access_lines_are_formatted_like_the_other_log_lines(client: httpx.Client, branch):
+    rid = request_id(client.get("/ping"))
+    lines = wait_for_access_line(branch, rid)
+    assert len(lines) == 1, lines
+    stamp = r"\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}: INFO\] "
+    assert re.match(stamp + "method=GET path=/ping ", lines[0]["_line"]), lines[0]["_line"]
+    started = next(line for line in branch.log_text().splitlines() if "serving on" in line)
+    assert re.match(stamp + "serving on http://", started), started
+
+
 def test_the_query_string_is_not_logged(client: httpx.Client, branch: LiveBranch):
     app = unique("app")
     secret = unique("s3cr3t")

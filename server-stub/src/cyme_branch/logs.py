@@ -26,6 +26,10 @@ class LineHandler(logging.StreamHandler):  # type: ignore[type-arg]
         super().__init__(stream)
         self.setFormatter(logging.Formatter(LOG_FORMAT))
         self._pending: list[str] = []
+        # The handler's own (reentrant) lock: records of other threads (the
+        # Celery supervisor's) are written under it too.
+        assert self.lock is not None
+        self._lock = self.lock
         self._second = -1
         self._stamp = ""
 
@@ -37,18 +41,21 @@ class LineHandler(logging.StreamHandler):  # type: ignore[type-arg]
             # What logging.Formatter.formatTime writes, computed once a second.
             self._second = second
             self._stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(second))
-        self._pending.append(f"[{self._stamp},{int((now - second) * 1000):03d}: INFO] {message}\n")
-        if len(self._pending) == 1:
+        line = f"[{self._stamp},{int((now - second) * 1000):03d}: INFO] {message}\n"
+        with self._lock:
+            self._pending.append(line)
+            first = len(self._pending) == 1
+        if first:
             try:
                 asyncio.get_running_loop().call_soon(self._write_pending)
             except RuntimeError:  # no event loop: at once
                 self._write_pending()
 
     def _write_pending(self) -> None:
-        if not self._pending:
-            return
-        lines, self._pending = "".join(self._pending), []
-        with self.lock:  # type: ignore[union-attr]
+        with self._lock:
+            if not self._pending:
+                return
+            lines, self._pending = "".join(self._pending), []
             try:
                 self.stream.write(lines)
                 self.stream.flush()
