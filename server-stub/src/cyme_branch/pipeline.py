@@ -68,7 +68,6 @@ class Exchange:
 
     __slots__ = (
         "body",
-        "fault",
         "inputs",
         "legacy_nowait",
         "method",
@@ -90,7 +89,6 @@ class Exchange:
     operation: Operation | None  # None: the route has no such method
     path_values: dict[str, str]  # the path's parameters, decoded
     legacy_nowait: bool  # the path had the original branch's `!` segment
-    fault: faults.Fault | None
     body: bytes
     inputs: Inputs
 
