@@ -78,7 +78,9 @@ class Handler(Generic[T]):
             self.complete(inputs)
         if inputs.query.get("nowait"):
             return self.schedule(branch, operation_id, template, inputs)
-        return await self.perform(branch, inputs)
+        if self.serial:
+            return await self.perform(branch, inputs)
+        return await self.effect(branch, inputs, self.check(branch, inputs))
 
     async def perform(self, branch: Branch, inputs: Inputs) -> Reply:
         """The check, then the effect (under the instance's lock when serial)."""

@@ -27,6 +27,9 @@ def to_json(value: Any) -> bytes:
     return json.dumps(value, separators=(",", ":")).encode("utf-8")
 
 
+_JSON_HEADERS = {**COMMON_HEADERS, "Content-Type": "application/json"}
+
+
 def render(reply: Reply) -> Answer:
     body = reply.body
     if isinstance(body, bytes):
@@ -35,6 +38,8 @@ def render(reply: Reply) -> Answer:
         data = body.encode("utf-8")
     else:
         data = to_json(body)
+    if not reply.headers and reply.content_type == "application/json":
+        return Answer(reply.status, _JSON_HEADERS.copy(), data)
     headers = {**COMMON_HEADERS, **reply.headers, "Content-Type": reply.content_type}
     return Answer(reply.status, headers, data)
 
