@@ -14,7 +14,7 @@ from contract import ContractValidator, assert_problem, contract_client
 from live import run_cli
 
 from cyme_branch import __version__
-from cyme_branch.testing import LiveBranch, branch_command
+from cyme_branch.testing import BranchFailed, LiveBranch, branch_command
 
 
 def test_ping(client: httpx.Client):
@@ -131,9 +131,31 @@ def test_a_restarted_branch_keeps_its_port_and_says_ready_again(fresh_branch: Li
 
 
 @pytest.mark.slow
+def test_a_restarted_branch_whose_port_was_taken_gets_another(fresh_branch: LiveBranch):
+    old = fresh_branch.port
+    fresh_branch.stop()
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", old))
+        squatter.listen()
+        fresh_branch.start()
+        assert fresh_branch.port != old
+        assert httpx.get(f"{fresh_branch.url}/branches").json() == ["fresh-branch"]
+    assert "cannot listen on 127.0.0.1" in fresh_branch.log_text()
+
+
+@pytest.mark.slow
+def test_a_branch_not_ready_in_time_is_stopped_and_reported(tmp_path: Path):
+    live = LiveBranch(tmp_path, "late", start_timeout=0.01)
+    with pytest.raises(BranchFailed, match=r"late was not ready in 0.01 s"):
+        live.start()
+    assert not live.running
+    assert live.proc is None
+
+
+@pytest.mark.slow
 def test_a_branch_that_cannot_start_is_reported_with_its_log(tmp_path: Path):
     live = LiveBranch(tmp_path, "bad", args=["--peer", "ftp://nowhere"])
-    with pytest.raises(RuntimeError, match=r"exited with 2:\n(.|\n)*ftp://nowhere"):
+    with pytest.raises(BranchFailed, match=r"exited with 2:\n(.|\n)*ftp://nowhere"):
         live.start()
     assert not live.running
     assert live.exit_codes == [2]
