@@ -48,8 +48,8 @@ from typing import Any
 import celery
 import httpx
 from celery import Celery
+from cyme_branch.testing import BranchFailed, LiveBranch, free_port
 
-BRANCH = Path(sys.executable).parent / "cyme-branch"
 HOST = "127.0.0.1"
 APP = "bench"
 GROW = 3  # processes added by each autoscale round
@@ -59,13 +59,6 @@ MAINTENANCE = 5.0  # seconds between two maintenances of a prefork pool (Celery'
 
 class BenchError(Exception):
     """The benchmark cannot go on."""
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def wait_until(check: Callable[[], Any], timeout: float, what: str) -> Any:
@@ -101,32 +94,22 @@ def redis_server(root: Path) -> Iterator[str]:
 @contextlib.contextmanager
 def branch(root: Path, timeout: float) -> Iterator[str]:
     """A branch with the Celery supervisor; yields its URL."""
-    port = free_port()
-    url = f"http://{HOST}:{port}"
-    argv = [str(BRANCH), f"{HOST}:{port}", "-i", "celery-bench", "-D", str(root / "instances")]
-    argv += ["--supervisor", "celery", "--control-timeout", f"{timeout:g}", "-l", "WARNING"]
-    log = root / "branch.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=out)
+    live = LiveBranch(
+        root / "branch",
+        "celery-bench",
+        state_dir=root / "instances",
+        supervisor="celery",
+        control_timeout=timeout,
+        loglevel="WARNING",
+    )
     try:
-
-        def up() -> bool:
-            if proc.poll() is not None:
-                raise BenchError(f"cyme-branch exited:\n{log.read_text(errors='replace')}")
-            try:
-                return httpx.get(url + "/ping", timeout=1).status_code == 200
-            except httpx.TransportError:
-                return False
-
-        wait_until(up, 30, "cyme-branch answering /ping")
-        yield url
+        live.start()
+    except BranchFailed as exc:
+        raise BenchError(str(exc)) from None
+    try:
+        yield live.url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        live.stop(timeout=60)
 
 
 class Control:

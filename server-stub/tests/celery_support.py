@@ -3,7 +3,7 @@
 `RedisServer` runs Debian's `redis-server` on a free loopback port, with a
 password (so that the tests can look for it where it must not be), no
 persistence, and its files in a temporary directory. `CeleryBranch` is a
-live branch with the Celery supervisor. `Probe` talks to workers directly,
+`LiveBranch` with the Celery supervisor. `Probe` talks to workers directly,
 as a plain Celery program on the same broker would.
 """
 
@@ -21,8 +21,9 @@ from typing import Any
 
 import redis
 from celery import Celery
-from contract import free_port
-from live import LiveBranch, poll
+from live import poll
+
+from cyme_branch.testing import LiveBranch, free_port
 
 TASKS_DIR = Path(__file__).resolve().parent / "celery_tasks"
 REDIS_START_TIMEOUT = 10.0
@@ -87,8 +88,9 @@ class CeleryBranch(LiveBranch):
     def __init__(
         self, root: Path, branch_id: str, *, timeout: float = 10.0, interval: float = 1.0
     ) -> None:
-        options = ["--supervisor", "celery", "--sup-interval", f"{interval:g}"]
-        super().__init__(root, branch_id, extra=[*options, "--control-timeout", f"{timeout:g}"])
+        super().__init__(
+            root, branch_id, supervisor="celery", sup_interval=interval, control_timeout=timeout
+        )
         self.timeout = timeout
         self.leftovers: list[int] = []  # workers still running when the branch last stopped
 
@@ -98,9 +100,11 @@ class CeleryBranch(LiveBranch):
         except (OSError, ValueError):
             return None
 
-    def stop(self, sig: int = signal.SIGTERM, *, keep_workers: bool = False) -> int | None:
+    def stop(
+        self, sig: int = signal.SIGTERM, timeout: float = 10.0, *, keep_workers: bool = False
+    ) -> int | None:
         """Stop the branch; then kill any worker it left running, unless told to keep them."""
-        code = super().stop(sig)
+        code = super().stop(sig, timeout)
         self.leftovers = processes_mentioning(str(self.dir))
         if not keep_workers:
             for pid in self.leftovers:

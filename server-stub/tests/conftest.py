@@ -7,7 +7,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from contract import Branch, ContractValidator, contract_client, unique
+from contract import ContractValidator, contract_client, unique
+
+from cyme_branch.testing import LiveBranch
 
 
 @pytest.fixture(scope="session")
@@ -31,25 +33,21 @@ def validator() -> ContractValidator:
 
 
 @pytest.fixture(scope="session")
-def branch(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Branch]:
+def branch(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveBranch]:
     """One branch shared by the session; tests use unique names to stay apart."""
-    live = Branch(tmp_path_factory.mktemp("shared-branch"), "test-branch")
-    live.start()
-    yield live
-    live.stop()
+    with LiveBranch(tmp_path_factory.mktemp("shared-branch"), "test-branch") as live:
+        yield live
 
 
 @pytest.fixture
-def fresh_branch(tmp_path: Path) -> Iterator[Branch]:
+def fresh_branch(tmp_path: Path) -> Iterator[LiveBranch]:
     """A branch of the test's own, for restarts and whole-branch assertions."""
-    live = Branch(tmp_path / "branch", "fresh-branch")
-    live.start()
-    yield live
-    live.stop()
+    with LiveBranch(tmp_path / "branch", "fresh-branch") as live:
+        yield live
 
 
 @pytest.fixture
-def client(branch: Branch, validator: ContractValidator) -> Iterator[httpx.Client]:
+def client(branch: LiveBranch, validator: ContractValidator) -> Iterator[httpx.Client]:
     with contract_client(branch.url, validator) as http:
         yield http
 

@@ -1,23 +1,15 @@
-"""Helpers shared by the tests: the contract validator and a live branch process.
+"""Helpers shared by the tests: the contract validator and assertions.
 
 `ContractValidator` checks every response against `openapi.yaml` with the
 `jsonschema` library, which neither the branch (jsonschema-rs) nor
 schemathesis uses, so a bug in the branch's own validation cannot hide itself.
 
-`Branch` runs `cyme-branch` as a real process on a free port, the way a user
-would start it.
+The branches themselves are `cyme_branch.testing.LiveBranch` processes.
 """
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import signal
-import socket
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -34,8 +26,6 @@ from referencing.jsonschema import DRAFT202012
 SPEC_PATH = Path(__file__).resolve().parents[2] / "openapi.yaml"
 SPEC_URI = "urn:cyme:openapi"
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
-START_TIMEOUT = 15.0
-STOP_TIMEOUT = 10.0
 
 
 def load_spec() -> dict[str, Any]:
@@ -252,125 +242,6 @@ def contract_client(base_url: str, validator: ContractValidator, **kwargs: Any) 
 
     kwargs.setdefault("timeout", 30.0)
     return httpx.Client(base_url=base_url, event_hooks={"response": [check]}, **kwargs)
-
-
-# -- the branch process ----------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def branch_command() -> list[str]:
-    script = Path(sys.executable).parent / "cyme-branch"
-    if script.exists():
-        return [str(script)]
-    return [sys.executable, "-m", "cyme_branch"]
-
-
-class Branch:
-    """A `cyme-branch` process; `restart()` keeps its directory (and state)."""
-
-    def __init__(self, root: Path, branch_id: str = "test-branch") -> None:
-        self.root = root
-        self.id = branch_id
-        self.dir = root / "instances"
-        self.log_path = root / "branch.stderr.log"
-        self.stdout_path = root / "branch.stdout.log"
-        self.port = 0
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.exit_codes: list[int] = []
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def argv(self) -> list[str]:
-        return [*branch_command(), f"127.0.0.1:{self.port}", "-i", self.id, "-D", str(self.dir)]
-
-    def start(self, args: list[str] | None = None, port: int = 0, cwd: Path | None = None) -> None:
-        """Start the branch; `args` replaces the usual CLI arguments (to test defaults)."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        self.port = port or free_port()
-        argv = self.argv() if args is None else [*branch_command(), *args]
-        with self.log_path.open("ab") as stderr, self.stdout_path.open("ab") as stdout:
-            self.proc = subprocess.Popen(
-                argv,
-                stdout=stdout,
-                stderr=stderr,
-                stdin=subprocess.DEVNULL,
-                cwd=cwd or self.root,
-                env=self.environment(),
-            )
-        self.wait_until_up()
-
-    def environment(self) -> dict[str, str]:
-        """The process's environment."""
-        return {**os.environ, "PYTHONUNBUFFERED": "1"}
-
-    def wait_until_up(self) -> None:
-        assert self.proc is not None
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(
-                    f"cyme-branch exited with {self.proc.returncode}:\n{self.log_tail()}"
-                )
-            try:
-                if httpx.get(f"{self.url}/ping", timeout=1.0).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(
-            f"cyme-branch did not answer /ping in {START_TIMEOUT}s:\n{self.log_tail()}"
-        )
-
-    def stop(self, sig: int = signal.SIGTERM) -> int | None:
-        """Stop the process; return its exit code, or None when it had to be killed."""
-        if self.proc is None:
-            return None
-        proc, self.proc = self.proc, None
-        if proc.poll() is None:
-            proc.send_signal(sig)
-            try:
-                proc.wait(STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-                return None
-        self.exit_codes.append(proc.returncode)
-        return proc.returncode
-
-    def restart(self) -> None:
-        self.stop()
-        self.start()
-
-    def log_text(self) -> str:
-        return self.log_path.read_text(encoding="utf-8", errors="replace")
-
-    def stdout_text(self) -> str:
-        return self.stdout_path.read_text(encoding="utf-8", errors="replace")
-
-    def log_tail(self, lines: int = 40) -> str:
-        if not self.log_path.exists():
-            return ""
-        return "\n".join(self.log_text().splitlines()[-lines:])
-
-    def wait_for_log(self, text: str, timeout: float = 10.0) -> bool:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if text in self.log_text():
-                return True
-            time.sleep(0.1)
-        return False
-
-    def remove(self) -> None:
-        self.stop()
-        shutil.rmtree(self.root, ignore_errors=True)
 
 
 def iter_operations(spec: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:

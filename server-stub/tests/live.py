@@ -1,8 +1,8 @@
 """Helpers for the tests of the branch's operational features.
 
-`LiveBranch` is a `contract.Branch` started with extra command-line flags and
-environment variables (a token, fault injection, neighbours). The other
-helpers poll, read the access log, and play a neighbour that never answers.
+They run the command line to completion, poll, read the access log, and play
+neighbours: one that never answers, one that answers what it is told. The
+branches themselves are `cyme_branch.testing.LiveBranch` processes.
 """
 
 from __future__ import annotations
@@ -16,67 +16,24 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any, TypeVar
 
-from contract import Branch, branch_command, free_port
+from cyme_branch.auth import TOKEN_ENV
+from cyme_branch.testing import LiveBranch, branch_command
 
 T = TypeVar("T")
 
-TOKEN_ENV = "CYME_BRANCH_TOKEN"
 
-
-def branch_env(extra: dict[str, str] | None = None) -> dict[str, str]:
-    """The environment of a branch: ours, without a token unless one is given."""
-    env = {k: v for k, v in os.environ.items() if k != TOKEN_ENV}
-    env["PYTHONUNBUFFERED"] = "1"
-    env.update(extra or {})
-    return env
-
-
-class LiveBranch(Branch):
-    """A branch with extra flags (`extra`) and environment (`env`)."""
-
-    def __init__(
-        self,
-        root: Path,
-        branch_id: str,
-        *,
-        extra: Sequence[str] = (),
-        env: dict[str, str] | None = None,
-        host: str = "127.0.0.1",
-    ) -> None:
-        super().__init__(root, branch_id)
-        self.extra = list(extra)
-        self.env = dict(env or {})
-        self.host = host
-
-    def argv(self) -> list[str]:
-        return [
-            *branch_command(),
-            f"{self.host}:{self.port}",
-            "-i",
-            self.id,
-            "-D",
-            str(self.dir),
-            *self.extra,
-        ]
-
-    def start(self, args: list[str] | None = None, port: int = 0, cwd: Path | None = None) -> None:
-        # Keep the port picked before starting (neighbours need it in advance).
-        super().start(args, port or self.port, cwd)
-
-    def environment(self) -> dict[str, str]:
-        return branch_env(self.env)
-
-
-def run_cli(args: Sequence[str], env: dict[str, str] | None = None, timeout: float = 10.0):
+def run_cli(
+    args: Sequence[str], env: dict[str, str] | None = None, timeout: float = 10.0
+) -> subprocess.CompletedProcess[str]:
     """Run `cyme-branch ARGS` to completion (for the ones that must refuse to start)."""
+    environment = {k: v for k, v in os.environ.items() if k != TOKEN_ENV}
     return subprocess.run(
         [*branch_command(), *args],
         capture_output=True,
         text=True,
-        env=branch_env(env),
+        env={**environment, **(env or {})},
         stdin=subprocess.DEVNULL,
         timeout=timeout,
         check=False,
@@ -113,7 +70,7 @@ def access_lines(log: str, request_id: str) -> list[dict[str, str]]:
     return found
 
 
-def wait_for_access_line(branch: Branch, request_id: str, timeout: float = 5.0) -> list[dict]:
+def wait_for_access_line(branch: LiveBranch, request_id: str, timeout: float = 5.0) -> list[dict]:
     return poll(lambda: access_lines(branch.log_text(), request_id), timeout)
 
 
@@ -149,11 +106,6 @@ def hanging_server() -> Iterator[int]:
         for conn in held:
             conn.close()
         listener.close()
-
-
-def unused_port() -> int:
-    """A port nothing listens on (connections to it are refused)."""
-    return free_port()
 
 
 def headers_text(headers: Any) -> str:

@@ -8,7 +8,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
-from contract import Branch, ContractValidator, assert_problem, contract_client, unique
+from contract import ContractValidator, assert_problem, contract_client, unique
+
+from cyme_branch.testing import LiveBranch
 
 DEFAULT_BROKER = "amqp://guest:**@localhost:5672//"
 
@@ -111,7 +113,7 @@ def test_delete_app(client: httpx.Client, name: str):
 
 
 def test_delete_app_removes_its_instances_and_queues(
-    client: httpx.Client, branch: Branch, name: str
+    client: httpx.Client, branch: LiveBranch, name: str
 ):
     client.put(f"/{name}")
     client.put(f"/{name}/queues/celery")
@@ -180,7 +182,7 @@ def test_dotted_name_with_allowed_characters_is_accepted(client: httpx.Client):
 
 @pytest.mark.slow
 def test_concurrent_puts_create_the_app_once(
-    client: httpx.Client, branch: Branch, validator: ContractValidator, name: str
+    client: httpx.Client, branch: LiveBranch, validator: ContractValidator, name: str
 ):
     attempts = 20
     barrier = threading.Barrier(attempts)

@@ -13,8 +13,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from contract import Branch, ContractValidator, assert_problem, contract_client, free_port, unique
-from live import LiveBranch, headers_text, run_cli
+from contract import ContractValidator, assert_problem, contract_client, unique
+from live import headers_text, run_cli
+
+from cyme_branch.testing import LiveBranch, free_port
 
 TOKEN = f"tok-{uuid.uuid4().hex}"
 
@@ -28,10 +30,9 @@ def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveBranch]:
     token_file = root / "token"
     token_file.write_text(f"  {TOKEN}\n\n", encoding="utf-8")
     token_file.chmod(0o600)
-    live = LiveBranch(root, "secured", extra=["--token-file", str(token_file)])
-    live.start()
-    yield live
-    live.stop()
+    # The harness writes a token file too, but as it is: this one has whitespace.
+    with LiveBranch(root, "secured", args=["--token-file", str(token_file)]) as live:
+        yield live
 
 
 @pytest.fixture
@@ -210,7 +211,7 @@ def test_the_log_says_a_token_is_required(secured: LiveBranch):
     assert not any("no token" in line.lower() for line in lines), lines
 
 
-def test_a_branch_without_token_says_so(branch: Branch):
+def test_a_branch_without_token_says_so(branch: LiveBranch):
     lines = [line for line in branch.log_text().splitlines() if "no token" in line.lower()]
     assert any("loopback" in line.lower() for line in lines), (
         f"expected a start-up line with 'no token' and 'loopback':\n{branch.log_tail()}"
@@ -220,7 +221,7 @@ def test_a_branch_without_token_says_so(branch: Branch):
 def test_token_from_the_environment_on_all_interfaces(tmp_path: Path, validator):
     """CYME_BRANCH_TOKEN gives the token; with one, 0.0.0.0 is allowed."""
     token = f"env-{uuid.uuid4().hex}"
-    live = LiveBranch(tmp_path, "env-token", host="0.0.0.0", env={"CYME_BRANCH_TOKEN": token})
+    live = LiveBranch(tmp_path, "env-token", host="0.0.0.0", token=token, token_in_env=True)
     live.start()
     try:
         with contract_client(live.url, validator, timeout=5) as http:
@@ -242,7 +243,7 @@ def test_the_token_file_wins_over_the_environment(tmp_path: Path):
     live = LiveBranch(
         tmp_path,
         "file-token",
-        extra=["--token-file", str(token_file)],
+        args=["--token-file", str(token_file)],
         env={"CYME_BRANCH_TOKEN": "from-env-token"},
     )
     live.start()
@@ -270,7 +271,7 @@ def test_all_interfaces_without_token_refuses_to_start(tmp_path: Path):
 
 
 def test_insecure_bind_allows_all_interfaces_without_token(tmp_path: Path, validator):
-    live = LiveBranch(tmp_path, "insecure", host="0.0.0.0", extra=["--insecure-bind"])
+    live = LiveBranch(tmp_path, "insecure", host="0.0.0.0", args=["--insecure-bind"])
     live.start()
     try:
         with contract_client(live.url, validator, timeout=5) as http:

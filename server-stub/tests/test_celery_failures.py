@@ -20,7 +20,9 @@ from celery_support import (
     processes_mentioning,
     wait_for,
 )
-from contract import ContractValidator, assert_problem, contract_client, free_port, unique
+from contract import ContractValidator, assert_problem, contract_client, unique
+
+from cyme_branch.testing import free_port
 
 pytestmark = pytest.mark.slow
 

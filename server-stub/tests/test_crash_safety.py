@@ -15,13 +15,15 @@ import time
 
 import httpx
 import pytest
-from contract import Branch, unique
+from contract import unique
+
+from cyme_branch.testing import LiveBranch
 
 WORKER_FILES = {"worker.log", "worker.pid", "worker.statedb"}
 
 
 @pytest.mark.slow
-def test_sigkill_during_creates_leaves_no_half_made_instance(fresh_branch: Branch) -> None:
+def test_sigkill_during_creates_leaves_no_half_made_instance(fresh_branch: LiveBranch) -> None:
     app = unique("crash")
     assert httpx.put(f"{fresh_branch.url}/{app}").status_code == 201
     answered: list[str] = []

@@ -19,9 +19,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from contract import Branch, iter_operations, load_spec
+from contract import iter_operations, load_spec
 
 from cyme_branch.docs import TITLE, script_json
+from cyme_branch.testing import LiveBranch
 
 SPEC = load_spec()
 SUMMARIES = sorted(op["summary"] for _path, _method, op in iter_operations(SPEC))
@@ -157,7 +158,7 @@ def test_head_docs(client: httpx.Client):
     assert response.headers["content-type"].startswith("text/html")
 
 
-def test_docs_renders_every_operation_offline(branch: Branch, tmp_path: Path):
+def test_docs_renders_every_operation_offline(branch: LiveBranch, tmp_path: Path):
     """Chromium, without internet, shows the title, the API and every operation's summary."""
     dom = render(f"{branch.url}/docs", tmp_path / "chromium-profile")
     page = Page(dom)

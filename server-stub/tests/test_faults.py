@@ -11,8 +11,9 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from contract import Branch, unique
-from live import LiveBranch
+from contract import unique
+
+from cyme_branch.testing import LiveBranch
 
 FAULT_TYPE = "urn:cyme:problem:injected-fault"
 
@@ -21,12 +22,10 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def faulty(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveBranch]:
-    live = LiveBranch(
-        tmp_path_factory.mktemp("faulty-branch"), "faulty", extra=["--allow-fault-injection"]
-    )
-    live.start()
-    yield live
-    live.stop()
+    with LiveBranch(
+        tmp_path_factory.mktemp("faulty-branch"), "faulty", fault_injection=True
+    ) as live:
+        yield live
 
 
 @pytest.fixture
@@ -148,7 +147,7 @@ def test_the_id_defaults_to_the_whole_header(http: httpx.Client):
     assert http.get("/", headers=second).status_code == 200
 
 
-def test_without_the_flag_the_header_is_ignored(branch: Branch):
+def test_without_the_flag_the_header_is_ignored(branch: LiveBranch):
     for settings in ("status=503", "status=500; times=5", "drop", "delay=3"):
         started = time.monotonic()
         response = httpx.get(f"{branch.url}/branches", headers=fault(settings), timeout=5)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 import threading
 import time
 import uuid
@@ -9,8 +11,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
-from contract import Branch, ContractValidator, assert_problem, contract_client, unique
+from contract import ContractValidator, assert_problem, contract_client, unique
 from live import poll
+
+from cyme_branch.testing import LiveBranch
 
 
 def key() -> str:
@@ -108,7 +112,9 @@ def test_the_same_key_for_another_request_is_422(client: httpx.Client, app: str,
 @pytest.mark.parametrize(
     "bad_key", ["k" * 256, "with space", "tab\there"], ids=["too-long", "space", "tab"]
 )
-def test_an_invalid_key_is_refused(branch: Branch, app: str, client: httpx.Client, bad_key: str):
+def test_an_invalid_key_is_refused(
+    branch: LiveBranch, app: str, client: httpx.Client, bad_key: str
+):
     response = httpx.post(
         f"{branch.url}/{app}/instances", headers={"Idempotency-Key": bad_key}, timeout=5
     )
@@ -117,7 +123,7 @@ def test_an_invalid_key_is_refused(branch: Branch, app: str, client: httpx.Clien
     assert client.get(f"/{app}/instances").json() == []
 
 
-def test_keys_survive_a_restart(fresh_branch: Branch, validator: ContractValidator):
+def test_keys_survive_a_restart(fresh_branch: LiveBranch, validator: ContractValidator):
     headers = {"Idempotency-Key": key()}
     with contract_client(fresh_branch.url, validator, timeout=5) as http:
         assert http.put("/kept").status_code == 201
@@ -132,8 +138,27 @@ def test_keys_survive_a_restart(fresh_branch: Branch, validator: ContractValidat
         assert_problem(other, 422)
 
 
+def test_keys_are_kept_apart_from_the_state(fresh_branch: LiveBranch):
+    """In a database of their own, owner only; the state's holds no answers."""
+    sent = key()
+    response = httpx.put(f"{fresh_branch.url}/apart", timeout=5)
+    assert response.status_code == 201
+    response = httpx.post(
+        f"{fresh_branch.url}/apart/instances", headers={"Idempotency-Key": sent}, timeout=5
+    )
+    assert response.status_code == 201
+    kept = fresh_branch.dir / ".idempotency.sqlite3"
+    assert kept.stat().st_mode & 0o777 == 0o600
+    with contextlib.closing(sqlite3.connect(kept)) as db:
+        assert db.execute("SELECT status FROM answer WHERE key = ?", (sent,)).fetchall() == [(201,)]
+    with contextlib.closing(sqlite3.connect(fresh_branch.dir / ".branch.sqlite3")) as db:
+        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
+    assert "app" in tables
+    assert not any("idempotency" in table for table in tables), tables
+
+
 def test_concurrent_retries_create_one_instance(
-    branch: Branch, client: httpx.Client, app: str, validator: ContractValidator
+    branch: LiveBranch, client: httpx.Client, app: str, validator: ContractValidator
 ):
     headers = {"Idempotency-Key": key()}
     count = 20

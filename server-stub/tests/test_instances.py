@@ -8,7 +8,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
-from contract import Branch, ContractValidator, assert_problem, contract_client, unique
+from contract import ContractValidator, assert_problem, contract_client, unique
+
+from cyme_branch.testing import LiveBranch
 
 INSTANCE_FILES = ("worker.log", "worker.pid", "worker.statedb")
 
@@ -168,7 +170,7 @@ def test_put_on_an_instance_is_405(client: httpx.Client, app: str):
     assert_problem(client.get(f"/{app}/instances/{name}"), 404)
 
 
-def test_delete_instance(client: httpx.Client, branch: Branch, app: str, instance: dict):
+def test_delete_instance(client: httpx.Client, branch: LiveBranch, app: str, instance: dict):
     name = instance["name"]
     response = client.delete(f"/{app}/instances/{name}")
     assert response.status_code == 200
@@ -182,7 +184,7 @@ def test_delete_instance(client: httpx.Client, branch: Branch, app: str, instanc
     assert client.post(f"/{app}/instances/{name}").status_code == 201
 
 
-def test_instance_directory_and_log_lines(client: httpx.Client, branch: Branch, app: str):
+def test_instance_directory_and_log_lines(client: httpx.Client, branch: LiveBranch, app: str):
     name = unique("w")
     assert client.post(f"/{app}/instances/{name}").status_code == 201
     directory = branch.dir / name
@@ -200,7 +202,7 @@ def test_instance_directory_and_log_lines(client: httpx.Client, branch: Branch, 
 
 @pytest.mark.slow
 def test_concurrent_creates_of_one_name(
-    branch: Branch, validator: ContractValidator, client: httpx.Client, app: str
+    branch: LiveBranch, validator: ContractValidator, client: httpx.Client, app: str
 ):
     name = unique("race")
     attempts = 50
@@ -225,7 +227,7 @@ def test_concurrent_creates_of_one_name(
 
 @pytest.mark.slow
 def test_concurrent_deletes_of_one_instance(
-    branch: Branch, validator: ContractValidator, client: httpx.Client, app: str, instance: dict
+    branch: LiveBranch, validator: ContractValidator, client: httpx.Client, app: str, instance: dict
 ):
     name = instance["name"]
     attempts = 10

@@ -8,8 +8,10 @@ from dataclasses import dataclass
 
 import httpx
 import pytest
-from contract import ContractValidator, assert_problem, contract_client, free_port
-from live import LiveBranch, fake_peer, hanging_server, unused_port
+from contract import ContractValidator, assert_problem, contract_client
+from live import fake_peer, hanging_server
+
+from cyme_branch.testing import LiveBranch, free_port
 
 pytestmark = pytest.mark.slow
 
@@ -22,26 +24,18 @@ class Pair:
 
 @pytest.fixture(scope="module")
 def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
-    """Branches A and B, each started with `--peer` pointing at the other."""
+    """Branches A and B, each started with `--peer` pointing at the other: each
+    needs the other's URL before it starts, so both ports are chosen first."""
     port_a, port_b = free_port(), free_port()
     while port_b == port_a:
         port_b = free_port()
     root = tmp_path_factory.mktemp("neighbours")
-    a = LiveBranch(
-        root / "a",
-        "branch-a",
-        extra=["--peer", f"http://127.0.0.1:{port_b}", "--peer-timeout", "2"],
-    )
-    b = LiveBranch(
-        root / "b",
-        "branch-b",
-        extra=["--peer", f"http://127.0.0.1:{port_a}", "--peer-timeout", "2"],
-    )
-    a.start(port=port_a)
-    b.start(port=port_b)
-    yield Pair(a, b)
-    a.stop()
-    b.stop()
+    peer_a, peer_b = f"http://127.0.0.1:{port_a}", f"http://127.0.0.1:{port_b}"
+    with (
+        LiveBranch(root / "a", "branch-a", port=port_a, peers=[peer_b], peer_timeout=2) as a,
+        LiveBranch(root / "b", "branch-b", port=port_b, peers=[peer_a], peer_timeout=2) as b,
+    ):
+        yield Pair(a, b)
 
 
 @pytest.fixture(scope="module")
@@ -50,24 +44,20 @@ def lonely(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveBranch]:
 
     It also has a neighbour by URL only that never answers: its id cannot be known.
     """
-    with hanging_server() as hang_port:
-        live = LiveBranch(
+    with (
+        hanging_server() as hang_port,
+        LiveBranch(
             tmp_path_factory.mktemp("lonely"),
             "lonely",
-            extra=[
-                "--peer",
-                f"ghost=http://127.0.0.1:{unused_port()}",
-                "--peer",
+            peers=[
+                f"ghost=http://127.0.0.1:{free_port()}",
                 f"slow=http://127.0.0.1:{hang_port}",
-                "--peer",
-                f"http://127.0.0.1:{unused_port()}",
-                "--peer-timeout",
-                "1",
+                f"http://127.0.0.1:{free_port()}",
             ],
-        )
-        live.start()
+            peer_timeout=1,
+        ) as live,
+    ):
         yield live
-        live.stop()
 
 
 @pytest.fixture
@@ -169,15 +159,10 @@ def odd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveBranch]:
     with fake_peer(ODD_ANSWERS) as (port, _seen):
         url = f"http://127.0.0.1:{port}"
         peers = [f"{name}={url}" for name in ("html", "badjson", "shape", "list", "crash")]
-        extra = [arg for peer in peers for arg in ("--peer", peer)]
-        live = LiveBranch(
-            tmp_path_factory.mktemp("odd"),
-            "odd",
-            extra=[*extra, "--peer", url, "--peer-timeout", "2"],
-        )
-        live.start()
-        yield live
-        live.stop()
+        with LiveBranch(
+            tmp_path_factory.mktemp("odd"), "odd", peers=[*peers, url], peer_timeout=2
+        ) as live:
+            yield live
 
 
 @pytest.mark.parametrize("peer", ["html", "badjson", "shape", "list", "crash"])

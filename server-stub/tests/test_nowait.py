@@ -9,8 +9,10 @@ from dataclasses import dataclass
 
 import httpx
 import pytest
-from contract import Branch, ContractValidator, assert_problem, unique
+from contract import ContractValidator, assert_problem, unique
 from live import poll
+
+from cyme_branch.testing import LiveBranch
 
 NOWAIT = {"nowait": "true"}
 
@@ -185,7 +187,7 @@ def test_nowait_false_waits(client: httpx.Client, app: str):
 
 
 def test_legacy_bang_creates_a_named_instance(
-    branch: Branch, client: httpx.Client, app: str, validator: ContractValidator
+    branch: LiveBranch, client: httpx.Client, app: str, validator: ContractValidator
 ):
     name = unique("w")
     response = httpx.post(f"{branch.url}/{app}/instances/!/{name}", timeout=5)
@@ -195,7 +197,7 @@ def test_legacy_bang_creates_a_named_instance(
 
 
 def test_legacy_bang_sets_autoscale(
-    branch: Branch, client: httpx.Client, app: str, instance: dict, validator: ContractValidator
+    branch: LiveBranch, client: httpx.Client, app: str, instance: dict, validator: ContractValidator
 ):
     name = instance["name"]
     response = httpx.put(f"{branch.url}/{app}/instances/!/{name}/autoscale?min=2&max=4", timeout=5)
@@ -204,7 +206,7 @@ def test_legacy_bang_sets_autoscale(
     eventually(lambda: client.get(target).json() == {"min": 2, "max": 4}, target)
 
 
-def test_legacy_bang_still_validates(branch: Branch, app: str):
+def test_legacy_bang_still_validates(branch: LiveBranch, app: str):
     missing_app = unique("app")
     response = httpx.post(f"{branch.url}/{missing_app}/instances/!/{unique('w')}", timeout=5)
     assert_problem(response, 404)
@@ -214,7 +216,7 @@ def test_legacy_bang_still_validates(branch: Branch, app: str):
     assert_problem(response, 404)
 
 
-def test_legacy_bang_on_a_get_is_400(branch: Branch, app: str, instance: dict):
+def test_legacy_bang_on_a_get_is_400(branch: LiveBranch, app: str, instance: dict):
     response = httpx.get(f"{branch.url}/{app}/instances/!/{instance['name']}", timeout=5)
     body = assert_problem(response, 400)
     assert body["type"] == "urn:cyme:problem:malformed-request"

@@ -6,7 +6,9 @@ import signal
 
 import httpx
 import pytest
-from contract import Branch, ContractValidator, contract_client, snapshot
+from contract import ContractValidator, contract_client, snapshot
+
+from cyme_branch.testing import LiveBranch
 
 pytestmark = pytest.mark.slow
 
@@ -42,7 +44,7 @@ def build(http: httpx.Client) -> None:
 
 
 def test_restart_keeps_apps_instances_queues_consumers_and_autoscale(
-    fresh_branch: Branch, validator: ContractValidator
+    fresh_branch: LiveBranch, validator: ContractValidator
 ):
     with contract_client(fresh_branch.url, validator) as http:
         build(http)
@@ -83,7 +85,7 @@ def test_restart_keeps_apps_instances_queues_consumers_and_autoscale(
 
 
 def test_deleted_app_stays_deleted_after_restart(
-    fresh_branch: Branch, validator: ContractValidator
+    fresh_branch: LiveBranch, validator: ContractValidator
 ):
     with contract_client(fresh_branch.url, validator) as http:
         build(http)
@@ -96,7 +98,7 @@ def test_deleted_app_stays_deleted_after_restart(
     assert not (fresh_branch.dir / "w2").exists()
 
 
-def test_state_survives_a_killed_branch(fresh_branch: Branch, validator: ContractValidator):
+def test_state_survives_a_killed_branch(fresh_branch: LiveBranch, validator: ContractValidator):
     """Every answered change is on disk: SIGKILL, which allows no clean shutdown, loses nothing."""
     with contract_client(fresh_branch.url, validator) as http:
         build(http)

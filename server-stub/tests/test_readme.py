@@ -19,18 +19,14 @@ import json
 import os
 import re
 import shutil
-import signal
-import socket
 import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from cyme_branch.testing import LiveBranch
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 README_URL = "http://localhost:8000"
@@ -169,55 +165,12 @@ def assert_output_matches(expected: str, actual: str) -> None:
         )
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback, no proxy
-
-
-def _ping(url: str) -> int:
-    try:
-        with _DIRECT.open(url + "/ping", timeout=1) as resp:
-            return int(resp.status)
-    except urllib.error.HTTPError as err:
-        return err.code
-    except OSError:
-        return 0
-
-
 @pytest.fixture(scope="module")
 def branch_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A branch of its own, as a reader's `make serve` would run it."""
     directory = tmp_path_factory.mktemp("readme-branch")
-    command = Path(sys.executable).parent / "cyme-branch"
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    log = directory / "branch.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [str(command), f"127.0.0.1:{port}", "-i", "readme", "-D", str(directory / "state")],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-        )
-    try:
-        deadline = time.monotonic() + 30
-        while _ping(url) != 200:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the branch did not start:\n{log.read_text(errors='replace')}")
-            time.sleep(0.1)
-        yield url
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    with LiveBranch(directory, "readme", state_dir=directory / "state") as live:
+        yield live.url
 
 
 @pytest.fixture(scope="module")

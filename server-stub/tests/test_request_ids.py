@@ -7,8 +7,10 @@ import socket
 
 import httpx
 import pytest
-from contract import Branch, unique
+from contract import unique
 from live import access_lines, log_fields, wait_for_access_line
+
+from cyme_branch.testing import LiveBranch
 
 PRINTABLE_ID = re.compile(r"^[\x21-\x7e]{1,128}$")
 
@@ -60,7 +62,7 @@ def test_a_sent_id_is_echoed_on_errors(client: httpx.Client):
     ["x" * 129, "y" * 1000, b"abc\x01def", b"abc\x7fdef", b"abc\tdef", "caf\u00e9".encode()],
     ids=["129", "1000", "ctrl", "del", "tab", "non-ascii"],
 )
-def test_an_invalid_id_is_replaced(client: httpx.Client, branch: Branch, rid: str | bytes):
+def test_an_invalid_id_is_replaced(client: httpx.Client, branch: LiveBranch, rid: str | bytes):
     response = httpx.get(f"{branch.url}/ping", headers={"X-Request-Id": rid}, timeout=5)
     got = request_id(response)
     sent = rid.decode("latin-1") if isinstance(rid, bytes) else rid
@@ -71,7 +73,7 @@ def test_an_invalid_id_is_replaced(client: httpx.Client, branch: Branch, rid: st
     assert response.status_code in allowed, response.text
 
 
-def raw_request(branch: Branch, data: bytes) -> bytes:
+def raw_request(branch: LiveBranch, data: bytes) -> bytes:
     with socket.create_connection(("127.0.0.1", branch.port), timeout=5) as sock:
         sock.sendall(data)
         chunks = []
@@ -83,14 +85,14 @@ def raw_request(branch: Branch, data: bytes) -> bytes:
     return b"".join(chunks)
 
 
-def test_a_malformed_request_gets_a_request_id(branch: Branch):
+def test_a_malformed_request_gets_a_request_id(branch: LiveBranch):
     answer = raw_request(branch, b"GET /ping HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n")
     head = answer.split(b"\r\n\r\n", 1)[0].decode("latin-1").lower()
     assert head.startswith(("http/1.1 400", "http/1.0 400")), head
     assert "\r\nx-request-id: " in head, head
 
 
-def test_one_access_line_per_request(client: httpx.Client, branch: Branch, app: str):
+def test_one_access_line_per_request(client: httpx.Client, branch: LiveBranch, app: str):
     sent = {
         ("GET", "/ping", 200): unique("rid"),
         ("PUT", f"/{app}/queues/q1", 201): unique("rid"),
@@ -114,14 +116,24 @@ def test_one_access_line_per_request(client: httpx.Client, branch: Branch, app: 
         assert re.fullmatch(r"\d+(\.\d+)?", fields["duration_ms"]), fields["_line"]
 
 
-def test_a_generated_id_is_in_the_access_log(client: httpx.Client, branch: Branch):
+def test_a_generated_id_is_in_the_access_log(client: httpx.Client, branch: LiveBranch):
     rid = request_id(client.get("/ping"))
     lines = wait_for_access_line(branch, rid)
     assert len(lines) == 1, f"access lines for {rid}: {lines}\n{branch.log_tail()}"
     assert lines[0]["path"] == "/ping"
 
 
-def test_the_query_string_is_not_logged(client: httpx.Client, branch: Branch):
+def test_access_lines_are_formatted_like_the_other_log_lines(client: httpx.Client, branch):
+    rid = request_id(client.get("/ping"))
+    lines = wait_for_access_line(branch, rid)
+    assert len(lines) == 1, lines
+    stamp = r"\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}: INFO\] "
+    assert re.match(stamp + "method=GET path=/ping ", lines[0]["_line"]), lines[0]["_line"]
+    started = next(line for line in branch.log_text().splitlines() if "serving on" in line)
+    assert re.match(stamp + "serving on http://", started), started
+
+
+def test_the_query_string_is_not_logged(client: httpx.Client, branch: LiveBranch):
     app = unique("app")
     secret = unique("s3cr3t")
     rid = unique("rid")
@@ -141,7 +153,7 @@ def test_the_query_string_is_not_logged(client: httpx.Client, branch: Branch):
         client.delete(f"/{app}")
 
 
-def test_the_access_log_carries_the_echoed_id_of_an_error(client: httpx.Client, branch: Branch):
+def test_the_access_log_carries_the_echoed_id_of_an_error(client: httpx.Client, branch: LiveBranch):
     rid = unique("rid")
     response = client.post("/no-such-app-zz/instances?nowait=true", headers={"X-Request-Id": rid})
     assert response.status_code == 404
@@ -151,7 +163,7 @@ def test_the_access_log_carries_the_echoed_id_of_an_error(client: httpx.Client, 
     assert lines[0]["path"] == "/no-such-app-zz/instances"
 
 
-def test_a_request_id_cannot_forge_access_log_fields(client: httpx.Client, branch: Branch):
+def test_a_request_id_cannot_forge_access_log_fields(client: httpx.Client, branch: LiveBranch):
     """An id with spaces is either replaced or logged so that the fields still parse."""
     marker = unique("forge")
     sent = f"{marker} status=599 path=/forged method=DELETE"

@@ -7,7 +7,9 @@ import socket
 
 import httpx
 import pytest
-from contract import HTTP_METHODS, Branch, assert_problem, load_spec, snapshot, unique
+from contract import HTTP_METHODS, assert_problem, load_spec, snapshot, unique
+
+from cyme_branch.testing import LiveBranch
 
 SPEC_PATHS = {
     path: {m.upper() for m in item if m in HTTP_METHODS}
@@ -17,7 +19,7 @@ TRY_METHODS = ("GET", "PUT", "POST", "DELETE", "PATCH", "OPTIONS")
 
 
 @pytest.fixture
-def world(client: httpx.Client, branch: Branch, app: str) -> dict[str, str]:
+def world(client: httpx.Client, branch: LiveBranch, app: str) -> dict[str, str]:
     """Path parameters that all exist, so only the method can be wrong."""
     client.put(f"/{app}/queues/celery")
     name = client.post(f"/{app}/instances/{unique('w')}").json()["name"]
@@ -25,7 +27,7 @@ def world(client: httpx.Client, branch: Branch, app: str) -> dict[str, str]:
     return {"app": app, "instance": name, "queue": "celery", "branch": branch.id}
 
 
-def test_trailing_slash_everywhere(client: httpx.Client, branch: Branch, app: str):
+def test_trailing_slash_everywhere(client: httpx.Client, branch: LiveBranch, app: str):
     """Each call with a trailing slash does what it does without one, with no redirect."""
     assert client.get("/ping/").json() == {"ok": "pong"}
     assert client.get("/branches/").json() == [branch.id]
@@ -92,7 +94,7 @@ def test_unknown_method_on_unknown_route_is_404(client: httpx.Client):
 
 
 def test_head_answers_wherever_get_does(
-    client: httpx.Client, branch: Branch, world: dict[str, str]
+    client: httpx.Client, branch: LiveBranch, world: dict[str, str]
 ):
     """HEAD is GET without a body (RFC 9110), and Allow says so."""
     app, name = world["app"], world["instance"]
@@ -106,7 +108,7 @@ def test_head_answers_wherever_get_does(
     assert "HEAD" in put.headers["allow"].split(", ")
 
 
-def _raw_request(branch: Branch, data: bytes) -> tuple[str, dict[str, str], bytes]:
+def _raw_request(branch: LiveBranch, data: bytes) -> tuple[str, dict[str, str], bytes]:
     """Send bytes that are not valid HTTP and read the answer."""
     with socket.create_connection(("127.0.0.1", branch.port), timeout=5) as sock:
         sock.sendall(data)
@@ -133,7 +135,7 @@ def _raw_request(branch: Branch, data: bytes) -> tuple[str, dict[str, str], byte
         ),
     ],
 )
-def test_malformed_http_gets_a_problem(branch: Branch, data: bytes):
+def test_malformed_http_gets_a_problem(branch: LiveBranch, data: bytes):
     """Even a request aiohttp cannot parse is answered with a problem, quoting nothing."""
     status, headers, body = _raw_request(branch, data)
     assert status.split()[1] == "400", status

@@ -10,7 +10,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from contract import SPEC_PATH, Branch
+from contract import SPEC_PATH
+
+from cyme_branch.testing import LiveBranch
 
 SERVER_STUB = Path(__file__).resolve().parents[1]
 ST = Path(sys.executable).parent / "st"
@@ -20,7 +22,7 @@ SEED = 20121103  # fixed, so a failure reproduces; run `st` by hand to explore o
 @pytest.mark.slow
 @pytest.mark.timeout(600)
 def test_schemathesis_finds_no_failure(tmp_path: Path):
-    live = Branch(tmp_path / "branch", "st-branch")
+    live = LiveBranch(tmp_path / "branch", "st-branch")
     live.start()
     try:
         result = subprocess.run(

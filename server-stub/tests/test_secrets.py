@@ -6,13 +6,15 @@ import stat
 
 import httpx
 import pytest
-from contract import Branch, ContractValidator, contract_client
+from contract import ContractValidator, contract_client
+
+from cyme_branch.testing import LiveBranch
 
 SECRET = "secret"
 
 
 @pytest.fixture
-def seen(fresh_branch: Branch, validator: ContractValidator):
+def seen(fresh_branch: LiveBranch, validator: ContractValidator):
     """A client on a branch of its own that records every response body."""
     bodies: list[str] = []
 
@@ -25,7 +27,7 @@ def seen(fresh_branch: Branch, validator: ContractValidator):
         yield http, bodies
 
 
-def test_app_broker_password_is_masked(seen, fresh_branch: Branch):
+def test_app_broker_password_is_masked(seen, fresh_branch: LiveBranch):
     http, bodies = seen
     created = http.put("/pycon", json={"broker": "amqp://guest:secret@host//"})
     assert created.status_code == 201
@@ -45,7 +47,7 @@ def test_app_broker_password_is_masked(seen, fresh_branch: Branch):
     assert SECRET not in fresh_branch.stdout_text()
 
 
-def test_instance_broker_password_is_masked(seen, fresh_branch: Branch):
+def test_instance_broker_password_is_masked(seen, fresh_branch: LiveBranch):
     http, bodies = seen
     http.put("/pycon", data={"broker": "redis://:secret@cache.example:6379/0"})
     assert http.get("/pycon").json()["broker"] == "redis://:**@cache.example:6379/0"
@@ -62,7 +64,7 @@ def test_instance_broker_password_is_masked(seen, fresh_branch: Branch):
     assert SECRET not in fresh_branch.stdout_text()
 
 
-def test_password_is_not_echoed_in_errors(seen, fresh_branch: Branch):
+def test_password_is_not_echoed_in_errors(seen, fresh_branch: LiveBranch):
     http, bodies = seen
     http.put("/pycon")
     # Invalid in other ways, so the branch must describe the field without the value.
@@ -80,7 +82,7 @@ def test_password_is_not_echoed_in_errors(seen, fresh_branch: Branch):
     assert SECRET not in fresh_branch.log_text()
 
 
-def test_files_holding_the_password_are_private(seen, fresh_branch: Branch):
+def test_files_holding_the_password_are_private(seen, fresh_branch: LiveBranch):
     """The branch must store the password to use it, but only its owner may read it."""
     http, _bodies = seen
     http.put("/pycon", json={"broker": "amqp://guest:secret@host//"})

@@ -10,13 +10,14 @@ from pathlib import Path
 
 import httpx
 import pytest
-from live import LiveBranch
+
+from cyme_branch.testing import LiveBranch
 
 pytestmark = pytest.mark.slow
 
 
 def test_sigterm_lets_a_slow_request_finish(tmp_path: Path):
-    live = LiveBranch(tmp_path, "draining", extra=["--allow-fault-injection"])
+    live = LiveBranch(tmp_path, "draining", fault_injection=True)
     live.start()
     proc = live.proc
     assert proc is not None

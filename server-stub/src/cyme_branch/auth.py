@@ -8,6 +8,9 @@ import ipaddress
 
 from .problems import Unauthorized
 
+# Where the branch finds its token when no --token-file is given.
+TOKEN_ENV = "CYME_BRANCH_TOKEN"  # noqa: S105 (the name of a variable)
+
 
 class TokenAuth:
     """Checks `Authorization: Bearer <token>` when the branch has a token.

@@ -8,7 +8,6 @@ import logging
 import os
 import shutil
 import socket
-import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -16,6 +15,9 @@ from typing import IO, Any
 from . import __version__
 from .auth import TokenAuth
 from .faults import FaultInjector
+from .idempotency import FILE_NAME as IDEMPOTENCY_NAME
+from .idempotency import IdempotencyCache
+from .locks import KeyedLocks
 from .peers import Neighbours
 from .spec import Spec
 from .store import Store
@@ -57,19 +59,6 @@ class BranchConfig:
         return socket.gethostname().split(".", 1)[0] or "branch"
 
 
-class KeyedLocks:
-    """One asyncio lock per key, forgotten when nobody holds or awaits it."""
-
-    def __init__(self) -> None:
-        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
-
-    def __call__(self, key: str) -> asyncio.Lock:
-        lock = self._locks.get(key)
-        if lock is None:
-            lock = self._locks[key] = asyncio.Lock()
-        return lock
-
-
 class Branch:
     def __init__(
         self,
@@ -87,13 +76,12 @@ class Branch:
         self.neighbours = neighbours or Neighbours([], 5.0, None, spec)
         self._lock: IO[str] | None = None
         self._store: Store | None = None
+        self._idempotency: IdempotencyCache | None = None
         # The lock that orders every change to one instance. A change is
         # written to the store and then applied by the supervisor, which may
         # take time (a real worker starts in seconds); holding the lock across
         # both keeps two changes to one instance from crossing.
         self.instance_lock = KeyedLocks()
-        # Requests with the same Idempotency-Key run one after the other.
-        self.idempotency_lock = KeyedLocks()
         # Changes asked for with nowait, still running.
         self.background: set[asyncio.Task[None]] = set()
         self._supervising: asyncio.Task[None] | None = None
@@ -104,14 +92,25 @@ class Branch:
             raise RuntimeError("the branch is not started")
         return self._store
 
-    def describe(self) -> dict[str, Any]:
-        config = self.config
-        host = "localhost" if config.host in _ANY_HOST else config.host
+    @property
+    def idempotency(self) -> IdempotencyCache:
+        if self._idempotency is None:
+            raise RuntimeError("the branch is not started")
+        return self._idempotency
+
+    @property
+    def url(self) -> str:
+        """The branch's URL, without a trailing slash (`localhost` for every interface)."""
+        host = "localhost" if self.config.host in _ANY_HOST else self.config.host
         if ":" in host:
             host = f"[{host}]"
+        return f"http://{host}:{self.config.port}"
+
+    def describe(self) -> dict[str, Any]:
+        config = self.config
         return {
             "id": config.id,
-            "url": f"http://{host}:{config.port}/",
+            "url": f"{self.url}/",
             "port": config.port,
             "loglevel": config.loglevel,
             "logfile": config.logfile,
@@ -132,6 +131,7 @@ class Branch:
         except OSError as exc:
             raise BranchError(f"cannot use {directory}: {exc.strerror}") from None
         self._store = Store(directory / DB_NAME)
+        self._idempotency = IdempotencyCache(directory / IDEMPOTENCY_NAME)
         instances = self._store.all_instances()
         self._remove_leftovers({i.name for i in instances})
         await self.supervisor.resume([WorkerSpec.of(i, directory) for i in instances])
@@ -152,6 +152,9 @@ class Branch:
         if self._store is not None:
             self._store.close()
             self._store = None
+        if self._idempotency is not None:
+            self._idempotency.close()
+            self._idempotency = None
         if self._lock is not None:
             self._lock.close()
             self._lock = None

@@ -1,9 +1,21 @@
-"""`cyme-branch [HOST]:PORT -i ID -D DIR`: start a branch."""
+"""`cyme-branch [HOST]:PORT -i ID -D DIR`: start a branch.
+
+Logs go to stderr (or `--logfile`). Once the branch listens it prints one
+line on stdout, a JSON object, so that whatever started it (a test, a
+supervisor) knows where it is without polling it:
+
+    {"event": "ready", "url": "http://127.0.0.1:43117", "id": "pc1", "pid": 4242,
+     "version": "1.0.0"}
+
+`url` has no trailing slash and names the port really bound (`HOST:0` binds
+a free port).
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import os
 import sys
@@ -13,8 +25,9 @@ from typing import NoReturn
 
 from . import __version__
 from .app import serve
-from .auth import is_loopback
+from .auth import TOKEN_ENV, is_loopback
 from .branch import Branch, BranchConfig, BranchError
+from .logs import LineHandler
 from .peers import Neighbours, Peer
 from .spec import Spec
 from .supervisor import Supervisor
@@ -22,12 +35,11 @@ from .supervisor.simulated import SimulatedSupervisor
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
-TOKEN_ENV = "CYME_BRANCH_TOKEN"  # noqa: S105 (the name of a variable)
-LOG_FORMAT = "[%(asctime)s: %(levelname)s] %(message)s"
 
 
 def parse_address(text: str) -> tuple[str, int]:
-    """`[HOST]:PORT`, `PORT` or `HOST`; IPv6 hosts in brackets (`[::1]:8000`)."""
+    """`[HOST]:PORT`, `PORT` or `HOST`; IPv6 hosts in brackets (`[::1]:8000`); port 0
+    for a free one."""
     host, port_text = DEFAULT_HOST, ""
     if text.startswith("["):
         end = text.find("]")
@@ -44,8 +56,8 @@ def parse_address(text: str) -> tuple[str, int]:
         host = text
     if not port_text:
         return host, DEFAULT_PORT
-    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
-        raise argparse.ArgumentTypeError(f"bad port {port_text!r}: use 1-65535")
+    if not port_text.isdigit() or not 0 <= int(port_text) < 65536:
+        raise argparse.ArgumentTypeError(f"bad port {port_text!r}: use 1-65535 (0: a free one)")
     return host, int(port_text)
 
 
@@ -71,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=parse_address,
         default=(DEFAULT_HOST, DEFAULT_PORT),
         metavar="[HOST]:PORT",
-        help=f"where to listen (default {DEFAULT_HOST}:{DEFAULT_PORT})",
+        help=f"where to listen (default {DEFAULT_HOST}:{DEFAULT_PORT}; port 0: a free one)",
     )
     parser.add_argument("-i", "--id", help="the branch id (default: the host name)")
     parser.add_argument(
@@ -177,6 +189,19 @@ def make_supervisor(kind: str, config: BranchConfig) -> Supervisor:
     )
 
 
+def announce(branch: Branch) -> None:
+    """The ready line: one JSON object on stdout, flushed."""
+    line = {
+        "event": "ready",
+        "url": branch.url,
+        "id": branch.config.id,
+        "pid": os.getpid(),
+        "version": __version__,
+    }
+    sys.stdout.write(json.dumps(line) + "\n")
+    sys.stdout.flush()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     host, port = args.address
@@ -190,10 +215,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         peers = [Peer.parse(text) for text in args.peer]
     except ValueError as exc:
         fail(str(exc))
-    handler: logging.Handler = (
-        logging.FileHandler(args.logfile) if args.logfile else logging.StreamHandler(sys.stderr)
-    )
-    logging.basicConfig(level=args.loglevel, format=LOG_FORMAT, handlers=[handler])
+    try:
+        stream = open(args.logfile, "a", encoding="utf-8") if args.logfile else sys.stderr  # noqa: SIM115
+    except OSError as exc:
+        fail(f"cannot open the log file {args.logfile}: {exc.strerror}")
+    logging.basicConfig(level=args.loglevel, handlers=[LineHandler(stream)])
     config = BranchConfig(
         id=args.id or BranchConfig.default_id(),
         host=host,
@@ -221,16 +247,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         log.warning("no token and --insecure-bind: anyone who can reach %s controls it", host)
     if args.allow_fault_injection:
         log.warning("fault injection is on: the Cyme-Fault header is obeyed")
-    log.info(
-        "cyme-branch %s: id %s, http://%s:%d/, state in %s",
-        __version__,
-        config.id,
-        host,
-        port,
-        config.directory,
-    )
+    log.info("cyme-branch %s: id %s, state in %s", __version__, config.id, config.directory)
     try:
-        asyncio.run(serve(branch, host, port))
+        asyncio.run(serve(branch, host, port, ready=announce))
     except BranchError as exc:
         log.error("cannot start: %s", exc)
         return 1

@@ -6,8 +6,6 @@ disk) and the branch's own spec are inlined, so the page loads no other
 resource, works without internet access and needs no token to fetch
 `/openapi.yaml`. It is built on the first request and kept for the life of
 the process.
-
-Importing this module binds the handler to `getDocs`.
 """
 
 from __future__ import annotations
@@ -22,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from openapi_ui_bundles.swagger_ui import static_path as swagger_ui_path
 
-from .handlers import Reply, operation
+from .operations import Reply
 
 if TYPE_CHECKING:
     from .branch import Branch
@@ -43,8 +41,8 @@ _SCRIPT_UNSAFE = re.compile(r"<(?=!--|/?script)", re.I)
 _PAGES: weakref.WeakKeyDictionary[Spec, str] = weakref.WeakKeyDictionary()
 
 
-@operation("getDocs")
-async def get_docs(branch: Branch, inputs: Inputs) -> Reply:
+async def get_docs(branch: Branch, inputs: Inputs, _: None) -> Reply:
+    """The effect of `getDocs`."""
     return Reply(200, page(branch.spec), content_type=CONTENT_TYPE)
 
 

@@ -1,9 +1,13 @@
-"""One handler per operationId of openapi.yaml.
+"""The operations of openapi.yaml: a check and an effect per operationId.
 
 Handlers see validated inputs only: the request was checked against the spec
-before they run. They change the store first (the desired state) and then
-tell the supervisor, so that a branch that stops between the two brings the
-instance up as stored when it starts again.
+before they run. A check looks the request's names up in the store and
+raises the problems the request is refused with (see `operations.py`); an
+effect changes the store first (the desired state) and then tells the
+supervisor, so that a branch that stops between the two brings the instance
+up as stored when it starts again.
+
+`HANDLERS`, at the end, binds every operationId to its check and effect.
 """
 
 from __future__ import annotations
@@ -12,13 +16,14 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from . import docs
+from .operations import Handler, Reply, nothing, template_target
 from .peers import ID_HEADER
 from .problems import Conflict, InternalError, NotFound, Problem, invalid
-from .store import App, Instance, NameTaken, Queue
+from .store import App, Instance, Queue
 from .supervisor import QueueDecl, WorkerSpec, deadline
 from .validation import Inputs
 
@@ -26,41 +31,6 @@ if TYPE_CHECKING:
     from .branch import Branch
 
 log = logging.getLogger("cyme.branch")
-
-
-@dataclass
-class Reply:
-    status: int
-    body: Any
-    headers: dict[str, str] = field(default_factory=dict)
-    content_type: str = "application/json"
-
-
-Handler = Callable[["Branch", Inputs], Awaitable[Reply]]
-HANDLERS: dict[str, Handler] = {}
-_CONSUMER_OPERATIONS = frozenset({"putConsumer", "postConsumer", "deleteConsumer"})
-
-
-def operation(*operation_ids: str, serial: bool = False) -> Callable[[Handler], Handler]:
-    """Bind a handler to the operationIds it serves.
-
-    `serial` handlers change one instance (named by the path): they run one
-    at a time per instance, holding the branch's lock for it.
-    """
-
-    def bind(handler: Handler) -> Handler:
-        bound = handler
-        if serial:
-
-            async def bound(branch: Branch, inputs: Inputs) -> Reply:
-                async with branch.instance_lock(inputs.path["instance"]):
-                    return await handler(branch, inputs)
-
-        for operation_id in operation_ids:
-            HANDLERS[operation_id] = bound
-        return handler
-
-    return bind
 
 
 def _ok(body: Any) -> Reply:
@@ -74,24 +44,20 @@ def _created(body: Any, location: str) -> Reply:
 # branch
 
 
-@operation("ping")
-async def ping(branch: Branch, inputs: Inputs) -> Reply:
+async def ping(branch: Branch, inputs: Inputs, _: None) -> Reply:
     # Neighbours learn this branch's id here, the one route needing no token.
     return Reply(200, {"ok": "pong"}, {ID_HEADER: branch.config.id})
 
 
-@operation("getOpenAPI")
-async def get_openapi(branch: Branch, inputs: Inputs) -> Reply:
+async def get_openapi(branch: Branch, inputs: Inputs, _: None) -> Reply:
     return Reply(200, branch.spec.text, content_type="application/yaml")
 
 
-@operation("listBranches")
-async def list_branches(branch: Branch, inputs: Inputs) -> Reply:
+async def list_branches(branch: Branch, inputs: Inputs, _: None) -> Reply:
     return _ok([branch.config.id, *await branch.neighbours.ids()])
 
 
-@operation("getBranch")
-async def get_branch(branch: Branch, inputs: Inputs) -> Reply:
+async def get_branch(branch: Branch, inputs: Inputs, _: None) -> Reply:
     if inputs.path["branch"] == branch.config.id:
         return _ok(branch.describe())
     return _ok(await branch.neighbours.describe(inputs.path["branch"]))
@@ -100,25 +66,27 @@ async def get_branch(branch: Branch, inputs: Inputs) -> Reply:
 # apps
 
 
-def _app(branch: Branch, name: str) -> App:
+def _find_app(branch: Branch, name: str) -> App:
     app = branch.store.app(name)
     if app is None:
         raise NotFound(f"No app named '{name}'.")
     return app
 
 
-@operation("listApps")
-async def list_apps(branch: Branch, inputs: Inputs) -> Reply:
+def app_exists(branch: Branch, inputs: Inputs) -> App:
+    """404 unless the path's app exists."""
+    return _find_app(branch, inputs.path["app"])
+
+
+async def list_apps(branch: Branch, inputs: Inputs, _: None) -> Reply:
     return _ok(branch.store.app_names())
 
 
-@operation("getApp")
-async def get_app(branch: Branch, inputs: Inputs) -> Reply:
-    return _ok(_app(branch, inputs.path["app"]).public())
+async def get_app(branch: Branch, inputs: Inputs, app: App) -> Reply:
+    return _ok(app.public())
 
 
-@operation("putApp", "postApp")
-async def put_app(branch: Branch, inputs: Inputs) -> Reply:
+async def put_app(branch: Branch, inputs: Inputs, _: None) -> Reply:
     name = inputs.path["app"]
     app, created = branch.store.put_app(name, inputs.body)
     if created:
@@ -127,13 +95,8 @@ async def put_app(branch: Branch, inputs: Inputs) -> Reply:
     return _ok(app.public())
 
 
-@operation("deleteApp")
-async def delete_app(branch: Branch, inputs: Inputs) -> Reply:
-    name = inputs.path["app"]
-    deleted = branch.store.delete_app(name)
-    if deleted is None:
-        raise NotFound(f"No app named '{name}'.")
-    app, instances = deleted
+async def delete_app(branch: Branch, inputs: Inputs, app: App) -> Reply:
+    instances = branch.store.delete_app(app)
 
     async def stop(name: str) -> None:
         async with branch.instance_lock(name):
@@ -141,65 +104,74 @@ async def delete_app(branch: Branch, inputs: Inputs) -> Reply:
 
     # At once: each warm shutdown may take the whole control timeout.
     await asyncio.gather(*(stop(i.name) for i in instances))
-    log.info("app %s deleted with %d instances", name, len(instances))
+    log.info("app %s deleted with %d instances", app.name, len(instances))
     return _ok(app.public())
 
 
 # instances
 
 
-def _instance(branch: Branch, app: str, name: str) -> Instance:
+def instance_exists(branch: Branch, inputs: Inputs) -> Instance:
+    """404 unless the path's instance exists in the path's app (saying which is missing)."""
+    app, name = inputs.path["app"], inputs.path["instance"]
     instance = branch.store.instance(app, name)
     if instance is None:
-        _app(branch, app)  # say which of the two is missing
+        _find_app(branch, app)
         raise NotFound(f"No instance named '{name}' in app '{app}'.")
     return instance
 
 
-@operation("listInstances")
-async def list_instances(branch: Branch, inputs: Inputs) -> Reply:
-    app = _app(branch, inputs.path["app"])
+def name_new_instance(inputs: Inputs) -> None:
+    """`POST /{app}/instances` leaves the name to the branch: a new UUID."""
+    inputs.path.setdefault("instance", str(uuid.uuid4()))
+
+
+def new_instance_target(template: str, path: Mapping[str, str]) -> str:
+    return f"{template_target(template, path)}/{path['instance']}"
+
+
+def name_is_free(branch: Branch, inputs: Inputs) -> App:
+    """404 unless the app exists; 409 when any app has an instance of that name."""
+    app = app_exists(branch, inputs)
+    name = inputs.path["instance"]
+    if branch.store.instance_exists(name):
+        raise Conflict(f"An instance named '{name}' already exists on this branch.")
+    return app
+
+
+async def list_instances(branch: Branch, inputs: Inputs, app: App) -> Reply:
     return _ok(branch.store.instance_names(app.name))
 
 
-@operation("createInstance", "createNamedInstance")
-async def create_instance(branch: Branch, inputs: Inputs) -> Reply:
-    app = _app(branch, inputs.path["app"])
-    name = inputs.path.get("instance") or str(uuid.uuid4())
-    async with branch.instance_lock(name):
-        try:
-            instance = branch.store.create_instance(app, name, inputs.body, time.time_ns())
-        except NameTaken:
-            raise Conflict(f"An instance named '{name}' already exists on this branch.") from None
-        try:
-            await branch.supervisor.start(WorkerSpec.of(instance, branch.config.directory))
-        except Exception as exc:
-            # Leave nothing half-made: the instance exists whole or not at all.
-            branch.store.delete_instance(app.name, name)
-            with deadline(branch.config.control_timeout):
-                await branch.supervisor.stop(name)
-            if isinstance(exc, Problem):
-                raise  # the worker's answer (broker down, worker exited): the caller's to know
-            log.exception("instance %s failed to start", name)
-            raise InternalError(f"Instance '{name}' failed to start; see the branch log.") from None
-        if branch.store.instance(app.name, name) is None:
-            # The app was deleted while the worker started: do not leave it running.
+async def create_instance(branch: Branch, inputs: Inputs, app: App) -> Reply:
+    name = inputs.path["instance"]
+    instance = branch.store.create_instance(app, name, inputs.body, time.time_ns())
+    try:
+        await branch.supervisor.start(WorkerSpec.of(instance, branch.config.directory))
+    except Exception as exc:
+        # Leave nothing half-made: the instance exists whole or not at all.
+        branch.store.delete_instance(app.name, name)
+        with deadline(branch.config.control_timeout):
             await branch.supervisor.stop(name)
-            raise NotFound(f"App '{app.name}' was deleted while the instance started.")
-    return _created(instance.public(), f"/{app.name}/instances/{name}")
+        if isinstance(exc, Problem):
+            raise  # the worker's answer (broker down, worker exited): the caller's to know
+        log.exception("instance %s failed to start", name)
+        raise InternalError(f"Instance '{name}' failed to start; see the branch log.") from None
+    if branch.store.instance(app.name, name) is None:
+        # The app was deleted while the worker started: do not leave it running.
+        await branch.supervisor.stop(name)
+        raise NotFound(f"App '{app.name}' was deleted while the instance started.")
+    return _created(instance.public_json, f"/{app.name}/instances/{name}")
 
 
-@operation("getInstance")
-async def get_instance(branch: Branch, inputs: Inputs) -> Reply:
-    return _ok(_instance(branch, inputs.path["app"], inputs.path["instance"]).public())
+async def get_instance(branch: Branch, inputs: Inputs, instance: Instance) -> Reply:
+    return _ok(instance.public_json)
 
 
-@operation("deleteInstance", serial=True)
-async def delete_instance(branch: Branch, inputs: Inputs) -> Reply:
-    instance = _instance(branch, inputs.path["app"], inputs.path["instance"])
+async def delete_instance(branch: Branch, inputs: Inputs, instance: Instance) -> Reply:
     branch.store.delete_instance(instance.app.name, instance.name)
     await branch.supervisor.stop(instance.name)
-    return _ok(instance.public())
+    return _ok(instance.public_json)
 
 
 # autoscale and stats
@@ -209,23 +181,14 @@ def _bounds(max_: int, min_: int) -> dict[str, int]:
     return {"max": max_, "min": min_}
 
 
-@operation("getAutoscale")
-async def get_autoscale(branch: Branch, inputs: Inputs) -> Reply:
-    instance = _instance(branch, inputs.path["app"], inputs.path["instance"])
+async def get_autoscale(branch: Branch, inputs: Inputs, instance: Instance) -> Reply:
     return _ok(_bounds(instance.max_concurrency, instance.min_concurrency))
 
 
-@operation("putAutoscale", "postAutoscale", serial=True)
-async def put_autoscale(branch: Branch, inputs: Inputs) -> Reply:
-    instance = _instance(branch, inputs.path["app"], inputs.path["instance"])
-    max_, min_ = _new_bounds(instance, inputs)
-    branch.store.set_autoscale(instance, max_, min_)
-    await branch.supervisor.autoscale(instance.name, max_, min_)
-    return _ok(_bounds(max_, min_))
-
-
-def _new_bounds(instance: Instance, inputs: Inputs) -> tuple[int, int]:
-    """The bounds asked for, a bound left out keeping its value."""
+def bounds_in_order(branch: Branch, inputs: Inputs) -> tuple[Instance, int, int]:
+    """The instance and the bounds asked for, a bound left out keeping its value;
+    422 when min would exceed max."""
+    instance = instance_exists(branch, inputs)
     max_ = int(inputs.body.get("max", instance.max_concurrency))
     min_ = int(inputs.body.get("min", instance.min_concurrency))
     if min_ > max_:
@@ -234,21 +197,31 @@ def _new_bounds(instance: Instance, inputs: Inputs) -> tuple[int, int]:
         other = max_ if field_name == "min" else min_
         bound = "at most max" if field_name == "min" else "at least min"
         raise invalid("body", field_name, f"must be {bound} ({other})")
-    return max_, min_
+    return instance, max_, min_
 
 
-@operation("getInstanceStats")
-async def get_stats(branch: Branch, inputs: Inputs) -> Reply:
-    instance = _instance(branch, inputs.path["app"], inputs.path["instance"])
+async def put_autoscale(
+    branch: Branch, inputs: Inputs, checked: tuple[Instance, int, int]
+) -> Reply:
+    instance, max_, min_ = checked
+    branch.store.set_autoscale(instance, max_, min_)
+    await branch.supervisor.autoscale(instance.name, max_, min_)
+    return _ok(_bounds(max_, min_))
+
+
+async def get_stats(branch: Branch, inputs: Inputs, instance: Instance) -> Reply:
     return _ok(await branch.supervisor.stats(instance.name))
 
 
 # consumers
 
 
-@operation("listConsumers")
-async def list_consumers(branch: Branch, inputs: Inputs) -> Reply:
-    instance = _instance(branch, inputs.path["app"], inputs.path["instance"])
+def consumer_target(template: str, path: Mapping[str, str]) -> str:
+    """A consumer's change is the instance's: the target is the instance."""
+    return template_target(template, path).rsplit("/", 1)[0]
+
+
+async def list_consumers(branch: Branch, inputs: Inputs, instance: Instance) -> Reply:
     return _ok(await branch.supervisor.active_queues(instance.name))
 
 
@@ -259,45 +232,46 @@ async def _consumer_entry(branch: Branch, instance: str, queue: str) -> dict[str
     raise NotFound(f"Instance '{instance}' does not consume from '{queue}'.")
 
 
-def _declared_queue(branch: Branch, instance: Instance, name: str) -> Queue | None:
-    """The app's queue an instance is to consume; None for its private queue."""
+def queue_declared(branch: Branch, inputs: Inputs) -> tuple[Instance, Queue | None]:
+    """The instance, and the app's queue it is to consume (None for its private
+    queue); 404 when the app has no such queue."""
+    instance = instance_exists(branch, inputs)
+    name = inputs.path["queue"]
     if name == QueueDecl.private(instance.name).name:
-        return None
+        return instance, None
     queue = branch.store.queue(instance.app.name, name)
     if queue is None:
         raise NotFound(
             f"No queue named '{name}' in app '{instance.app.name}'; "
             f"declare it first with PUT /{instance.app.name}/queues/{name}."
         )
-    return queue
+    return instance, queue
 
 
-def _check_consumed(instance: Instance, name: str) -> None:
-    """Refuse to cancel the private queue, or a queue not consumed."""
+def queue_consumed(branch: Branch, inputs: Inputs) -> Instance:
+    """The instance; 409 for its private queue, 404 for a queue it does not consume."""
+    instance = instance_exists(branch, inputs)
+    name = inputs.path["queue"]
     if name == QueueDecl.private(instance.name).name:
         raise Conflict(f"'{name}' is the instance's private queue; it cannot be cancelled.")
     if name not in {q.name for q in instance.queues}:
         raise NotFound(f"Instance '{instance.name}' does not consume from '{name}'.")
+    return instance
 
 
-@operation("putConsumer", "postConsumer", serial=True)
-async def put_consumer(branch: Branch, inputs: Inputs) -> Reply:
-    instance = _instance(branch, inputs.path["app"], inputs.path["instance"])
+async def put_consumer(
+    branch: Branch, inputs: Inputs, checked: tuple[Instance, Queue | None]
+) -> Reply:
+    instance, queue = checked
     name = inputs.path["queue"]
-    queue = _declared_queue(branch, instance, name)
-    if queue is None:
-        return _ok(await _consumer_entry(branch, instance.name, name))
-    if not branch.store.add_consumer(instance, queue, time.time_ns()):
+    if queue is None or not branch.store.add_consumer(instance, queue, time.time_ns()):
         return _ok(await _consumer_entry(branch, instance.name, name))
     await branch.supervisor.add_consumer(instance.name, QueueDecl.of(queue))
     return Reply(201, await _consumer_entry(branch, instance.name, name))
 
 
-@operation("deleteConsumer", serial=True)
-async def delete_consumer(branch: Branch, inputs: Inputs) -> Reply:
-    instance = _instance(branch, inputs.path["app"], inputs.path["instance"])
+async def delete_consumer(branch: Branch, inputs: Inputs, instance: Instance) -> Reply:
     name = inputs.path["queue"]
-    _check_consumed(instance, name)
     entry = await _consumer_entry(branch, instance.name, name)
     branch.store.remove_consumer(instance, name)
     await branch.supervisor.cancel_consumer(instance.name, name)
@@ -307,28 +281,25 @@ async def delete_consumer(branch: Branch, inputs: Inputs) -> Reply:
 # queues
 
 
-def _queue(branch: Branch, app: str, name: str) -> Queue:
+def queue_exists(branch: Branch, inputs: Inputs) -> Queue:
+    """404 unless the path's queue exists in the path's app (saying which is missing)."""
+    app, name = inputs.path["app"], inputs.path["queue"]
     queue = branch.store.queue(app, name)
     if queue is None:
-        _app(branch, app)
+        _find_app(branch, app)
         raise NotFound(f"No queue named '{name}' in app '{app}'.")
     return queue
 
 
-@operation("listQueues")
-async def list_queues(branch: Branch, inputs: Inputs) -> Reply:
-    app = _app(branch, inputs.path["app"])
+async def list_queues(branch: Branch, inputs: Inputs, app: App) -> Reply:
     return _ok(branch.store.queue_names(app.name))
 
 
-@operation("getQueue")
-async def get_queue(branch: Branch, inputs: Inputs) -> Reply:
-    return _ok(_queue(branch, inputs.path["app"], inputs.path["queue"]).public())
+async def get_queue(branch: Branch, inputs: Inputs, queue: Queue) -> Reply:
+    return _ok(queue.public())
 
 
-@operation("putQueue", "postQueue")
-async def put_queue(branch: Branch, inputs: Inputs) -> Reply:
-    app = _app(branch, inputs.path["app"])
+async def put_queue(branch: Branch, inputs: Inputs, app: App) -> Reply:
     queue, created = branch.store.put_queue(app.name, inputs.path["queue"], inputs.body)
     if created:
         return _created(queue.public(), f"/{app.name}/queues/{queue.name}")
@@ -339,68 +310,55 @@ async def put_queue(branch: Branch, inputs: Inputs) -> Reply:
     return _ok(queue.public())
 
 
-@operation("deleteQueue")
-async def delete_queue(branch: Branch, inputs: Inputs) -> Reply:
-    app = _app(branch, inputs.path["app"])
-    deleted = branch.store.delete_queue(app.name, inputs.path["queue"])
-    if deleted is None:
-        raise NotFound(f"No queue named '{inputs.path['queue']}' in app '{app.name}'.")
-    queue, consumers = deleted
+async def delete_queue(branch: Branch, inputs: Inputs, queue: Queue) -> Reply:
+    consumers = branch.store.delete_queue(queue)
     for instance in consumers:
         async with branch.instance_lock(instance):
             await branch.supervisor.cancel_consumer(instance, queue.name)
     return _ok(queue.public())
 
 
-# nowait
+# Every operationId of the spec, with its check and its effect. PUT and POST
+# of one resource share theirs.
 
+_PUT_APP = Handler(nothing, put_app)
+_PUT_AUTOSCALE = Handler(bounds_in_order, put_autoscale, serial=True)
+_PUT_CONSUMER = Handler(queue_declared, put_consumer, serial=True, target=consumer_target)
+_PUT_QUEUE = Handler(app_exists, put_queue)
 
-async def schedule(branch: Branch, operation_id: str, template: str, inputs: Inputs) -> Reply:
-    """Answer 202 now and run the operation right after (`?nowait=true`).
-
-    What can be checked at once is, with the handlers' own checks: the app,
-    instance, queue or consumer must exist, a new instance's name must be
-    free, bounds must be in order. So a 202 means the change will be made,
-    not that it may fail unseen.
-    """
-    app = inputs.path["app"]
-    if operation_id == "createInstance":
-        inputs.path["instance"] = str(uuid.uuid4())
-    name = inputs.path.get("instance")
-    if operation_id in ("createInstance", "createNamedInstance"):
-        _app(branch, app)
-        if name and branch.store.instance_exists(name):
-            raise Conflict(f"An instance named '{name}' already exists on this branch.")
-    elif name is not None:
-        instance = _instance(branch, app, name)
-        if operation_id in ("putAutoscale", "postAutoscale"):
-            _new_bounds(instance, inputs)
-        elif operation_id in ("putConsumer", "postConsumer"):
-            _declared_queue(branch, instance, inputs.path["queue"])
-        elif operation_id == "deleteConsumer":
-            _check_consumed(instance, inputs.path["queue"])
-    elif operation_id == "deleteQueue":
-        _queue(branch, app, inputs.path["queue"])
-    else:
-        _app(branch, app)
-    target = template.format(**inputs.path)
-    if operation_id == "createInstance":
-        target += f"/{name}"
-    elif operation_id in _CONSUMER_OPERATIONS:
-        target = target.rsplit("/", 1)[0]
-    task = asyncio.create_task(_run_later(branch, operation_id, inputs))
-    branch.background.add(task)
-    task.add_done_callback(branch.background.discard)
-    return Reply(202, {"ok": "operation scheduled", "operation": operation_id, "target": target})
-
-
-async def _run_later(branch: Branch, operation_id: str, inputs: Inputs) -> None:
-    try:
-        with deadline(branch.config.control_timeout):
-            await HANDLERS[operation_id](branch, inputs)
-    except Problem as problem:
-        log.warning("scheduled %s failed: %s", operation_id, problem.detail)
-    except Exception:
-        log.exception("scheduled %s failed", operation_id)
-    else:
-        log.info("scheduled %s done", operation_id)
+HANDLERS: Mapping[str, Handler[Any]] = {
+    "ping": Handler(nothing, ping),
+    "getOpenAPI": Handler(nothing, get_openapi),
+    "getDocs": Handler(nothing, docs.get_docs),
+    "listBranches": Handler(nothing, list_branches),
+    "getBranch": Handler(nothing, get_branch),
+    "listApps": Handler(nothing, list_apps),
+    "getApp": Handler(app_exists, get_app),
+    "putApp": _PUT_APP,
+    "postApp": _PUT_APP,
+    "deleteApp": Handler(app_exists, delete_app),
+    "listInstances": Handler(app_exists, list_instances),
+    "createInstance": Handler(
+        name_is_free,
+        create_instance,
+        serial=True,
+        complete=name_new_instance,
+        target=new_instance_target,
+    ),
+    "createNamedInstance": Handler(name_is_free, create_instance, serial=True),
+    "getInstance": Handler(instance_exists, get_instance),
+    "deleteInstance": Handler(instance_exists, delete_instance, serial=True),
+    "getAutoscale": Handler(instance_exists, get_autoscale),
+    "putAutoscale": _PUT_AUTOSCALE,
+    "postAutoscale": _PUT_AUTOSCALE,
+    "getInstanceStats": Handler(instance_exists, get_stats),
+    "listConsumers": Handler(instance_exists, list_consumers),
+    "putConsumer": _PUT_CONSUMER,
+    "postConsumer": _PUT_CONSUMER,
+    "deleteConsumer": Handler(queue_consumed, delete_consumer, serial=True, target=consumer_target),
+    "listQueues": Handler(app_exists, list_queues),
+    "getQueue": Handler(queue_exists, get_queue),
+    "putQueue": _PUT_QUEUE,
+    "postQueue": _PUT_QUEUE,
+    "deleteQueue": Handler(queue_exists, delete_queue),
+}

@@ -5,24 +5,33 @@ request comes back with the change made whole or not at all. The branch
 serves requests on one event loop and calls this module synchronously, so
 two requests never interleave inside a transaction; SQLite's own locking
 protects the file against a second process.
+
+Reads of one app, instance or queue are kept in memory until the next
+change: every transaction, committed or not, forgets them all, so a read
+never returns what the database does not hold.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from .masking import mask_url
 
 DEFAULT_BROKER = "amqp://guest:guest@localhost:5672//"
-SCHEMA_VERSION = 1
+# 2: the idempotency keys moved to a database of their own (idempotency.py).
+SCHEMA_VERSION = 2
+# Reads kept in memory at most; more are forgotten all at once.
+CACHE_SIZE = 4096
 
 _SCHEMA = """
+DROP TABLE IF EXISTS idempotency;
 CREATE TABLE IF NOT EXISTS app (
     name          TEXT PRIMARY KEY,
     broker        TEXT NOT NULL,
@@ -51,15 +60,6 @@ CREATE TABLE IF NOT EXISTS queue (
     options        TEXT NOT NULL,
     PRIMARY KEY (app, name)
 );
-CREATE TABLE IF NOT EXISTS idempotency (
-    key          TEXT PRIMARY KEY,
-    fingerprint  TEXT NOT NULL,
-    status       INTEGER NOT NULL,
-    headers      TEXT NOT NULL,
-    body         BLOB NOT NULL,
-    created      REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS idempotency_created ON idempotency(created);
 CREATE TABLE IF NOT EXISTS consumer (
     instance  TEXT NOT NULL REFERENCES instance(name) ON DELETE CASCADE,
     app       TEXT NOT NULL,
@@ -69,16 +69,6 @@ CREATE TABLE IF NOT EXISTS consumer (
     FOREIGN KEY (app, queue) REFERENCES queue(app, name) ON DELETE CASCADE
 );
 """
-
-
-@dataclass(frozen=True)
-class StoredResponse:
-    """The first response to a POST with an Idempotency-Key."""
-
-    fingerprint: str
-    status: int
-    headers: dict[str, str]
-    body: bytes
 
 
 class NameTaken(Exception):
@@ -151,6 +141,12 @@ class Instance:
             "is_enabled": self.is_enabled,
         }
 
+    @cached_property
+    def public_json(self) -> bytes:
+        """`public()` rendered as JSON once: an instance never changes (a change
+        to the store makes new ones)."""
+        return json.dumps(self.public(), separators=(",", ":")).encode("utf-8")
+
 
 class Store:
     """Apps, instances, queues and consumers of one branch."""
@@ -167,6 +163,7 @@ class Store:
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.execute("PRAGMA busy_timeout=5000")
+        self._cache: dict[tuple[str, str, str], Any] = {}
         with self._transaction():
             for statement in _SCHEMA.split(";"):
                 if statement.strip():
@@ -184,7 +181,22 @@ class Store:
         except BaseException:
             self._db.execute("ROLLBACK")
             raise
-        self._db.execute("COMMIT")
+        else:
+            self._db.execute("COMMIT")
+        finally:
+            # What was read before, or inside, the transaction may be stale.
+            self._cache.clear()
+
+    def _cached(self, key: tuple[str, str, str], read: Callable[[], Any]) -> Any:
+        try:
+            return self._cache[key]
+        except KeyError:
+            pass
+        value = read()
+        if len(self._cache) >= CACHE_SIZE:
+            self._cache.clear()
+        self._cache[key] = value
+        return value
 
     # apps
 
@@ -192,6 +204,10 @@ class Store:
         return [r[0] for r in self._db.execute("SELECT name FROM app ORDER BY name")]
 
     def app(self, name: str) -> App | None:
+        found: App | None = self._cached(("app", name, ""), lambda: self._read_app(name))
+        return found
+
+    def _read_app(self, name: str) -> App | None:
         row = self._db.execute("SELECT * FROM app WHERE name = ?", (name,)).fetchone()
         return _app(row) if row else None
 
@@ -221,20 +237,17 @@ class Store:
             )
         return app, current is None
 
-    def delete_app(self, name: str) -> tuple[App, list[Instance]] | None:
-        """Delete the app with its instances, queues and consumers."""
+    def delete_app(self, app: App) -> list[Instance]:
+        """Delete the app with its instances, queues and consumers; returns the instances."""
         with self._transaction() as db:
-            app = self.app(name)
-            if app is None:
-                return None
             instances = [
                 self._instance_of(app, row)
                 for row in db.execute(
-                    "SELECT * FROM instance WHERE app = ? ORDER BY created, name", (name,)
+                    "SELECT * FROM instance WHERE app = ? ORDER BY created, name", (app.name,)
                 ).fetchall()
             ]
-            db.execute("DELETE FROM app WHERE name = ?", (name,))
-        return app, instances
+            db.execute("DELETE FROM app WHERE name = ?", (app.name,))
+        return instances
 
     # instances
 
@@ -250,6 +263,12 @@ class Store:
         return row is not None
 
     def instance(self, app: str, name: str) -> Instance | None:
+        found: Instance | None = self._cached(
+            ("instance", app, name), lambda: self._read_instance(app, name)
+        )
+        return found
+
+    def _read_instance(self, app: str, name: str) -> Instance | None:
         row = self._db.execute(
             "SELECT * FROM instance WHERE name = ? AND app = ?", (name, app)
         ).fetchone()
@@ -308,6 +327,12 @@ class Store:
         return [r[0] for r in rows]
 
     def queue(self, app: str, name: str) -> Queue | None:
+        found: Queue | None = self._cached(
+            ("queue", app, name), lambda: self._read_queue(app, name)
+        )
+        return found
+
+    def _read_queue(self, app: str, name: str) -> Queue | None:
         row = self._db.execute(
             "SELECT * FROM queue WHERE app = ? AND name = ?", (app, name)
         ).fetchone()
@@ -350,15 +375,12 @@ class Store:
             )
         return queue, current is None
 
-    def delete_queue(self, app: str, name: str) -> tuple[Queue, list[str]] | None:
-        """Delete the queue; returns it and the instances that consumed from it."""
+    def delete_queue(self, queue: Queue) -> list[str]:
+        """Delete the queue; returns the instances that consumed from it."""
         with self._transaction() as db:
-            queue = self.queue(app, name)
-            if queue is None:
-                return None
-            consumers = self._consumers_of(app, name)
-            db.execute("DELETE FROM queue WHERE app = ? AND name = ?", (app, name))
-        return queue, consumers
+            consumers = self._consumers_of(queue.app, queue.name)
+            db.execute("DELETE FROM queue WHERE app = ? AND name = ?", (queue.app, queue.name))
+        return consumers
 
     def consumers_of(self, app: str, queue: str) -> list[str]:
         """Names of the instances consuming from a queue."""
@@ -370,36 +392,6 @@ class Store:
             (app, queue),
         )
         return [r[0] for r in rows]
-
-    # idempotency keys
-
-    def stored_response(self, key: str, since: float) -> StoredResponse | None:
-        row = self._db.execute(
-            "SELECT * FROM idempotency WHERE key = ? AND created >= ?", (key, since)
-        ).fetchone()
-        if row is None:
-            return None
-        return StoredResponse(
-            row["fingerprint"], row["status"], json.loads(row["headers"]), row["body"]
-        )
-
-    def store_response(
-        self, key: str, response: StoredResponse, now: float, forget_before: float
-    ) -> None:
-        with self._transaction() as db:
-            db.execute("DELETE FROM idempotency WHERE created < ?", (forget_before,))
-            db.execute(
-                "INSERT OR REPLACE INTO idempotency"
-                " (key, fingerprint, status, headers, body, created) VALUES (?, ?, ?, ?, ?, ?)",
-                (
-                    key,
-                    response.fingerprint,
-                    response.status,
-                    json.dumps(response.headers),
-                    response.body,
-                    now,
-                ),
-            )
 
     # consumers
 

@@ -18,7 +18,7 @@ from urllib.parse import parse_qsl
 import jsonschema_rs
 
 from .problems import FieldError, MalformedRequest, UnsupportedMediaType, ValidationFailed
-from .spec import FORM, Operation, Spec
+from .spec import FORM, Operation, Param, Spec
 
 _INTEGER = re.compile(r"-?[0-9]+")
 _NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?")
@@ -34,6 +34,12 @@ class Inputs:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+# Path values found valid, remembered at most (then forgotten all at once): a
+# value is valid or not for good, and most requests name the same few.
+VALID_KEPT = 4096
+VALID_KEPT_LENGTH = 256
+
+
 class RequestValidator:
     """Validators for every operation of a spec, compiled once."""
 
@@ -41,6 +47,8 @@ class RequestValidator:
         self._params: dict[tuple[str, str, str], Any] = {}
         self._bodies: dict[str, Any] = {}
         self._schemas: dict[tuple[str, str, str], dict[str, Any]] = {}
+        self._headers: dict[str, tuple[Param, ...]] = {}
+        self._valid_paths: set[tuple[str, str, str]] = set()
         for op in spec.operations.values():
             for param in op.params:
                 key = (op.operation_id, param.location, param.name)
@@ -49,6 +57,7 @@ class RequestValidator:
             if op.body_schema is not None:
                 self._bodies[op.operation_id] = jsonschema_rs.validator_for(op.body_schema)
                 self._schemas[(op.operation_id, "body", "")] = op.body_schema
+            self._headers[op.operation_id] = tuple(p for p in op.params if p.location == "header")
         self._phrases = _pattern_phrases(spec)
 
     def validate(
@@ -59,16 +68,10 @@ class RequestValidator:
         headers: Mapping[str, str],
         body: bytes,
     ) -> Inputs:
-        errors: list[FieldError] = []
-        for name, value in path.items():
-            key = (op.operation_id, "path", name)
-            validator = self._params[key]
-            if not validator.is_valid(value):
-                errors.extend(self._errors(validator, value, self._schemas[key], "path", name))
-
+        errors = self._path(op, path)
         inputs = Inputs(path=path)
-        for param in op.params:
-            if param.location != "header" or param.name not in headers:
+        for param in self._headers[op.operation_id]:
+            if param.name not in headers:
                 continue
             key = (op.operation_id, "header", param.name)
             value = headers[param.name]
@@ -86,7 +89,8 @@ class RequestValidator:
             inputs.body = self._parse_body(op, headers.get("Content-Type"), body)
             origin = dict.fromkeys(inputs.body, "body")
 
-        errors.extend(self._query(op, query, inputs, origin))
+        if query:
+            errors.extend(self._query(op, query, inputs, origin))
         if op.body_schema is not None:
             validator = self._bodies[op.operation_id]
             if not validator.is_valid(inputs.body):
@@ -98,6 +102,24 @@ class RequestValidator:
         if errors:
             raise ValidationFailed(errors)
         return inputs
+
+    def _path(self, op: Operation, path: dict[str, str]) -> list[FieldError]:
+        errors: list[FieldError] = []
+        valid = self._valid_paths
+        for name, value in path.items():
+            key = (op.operation_id, name, value)
+            if key in valid:
+                continue
+            validator = self._params[op.operation_id, "path", name]
+            if validator.is_valid(value):
+                if len(value) <= VALID_KEPT_LENGTH:
+                    if len(valid) >= VALID_KEPT:
+                        valid.clear()
+                    valid.add(key)
+            else:
+                schema = self._schemas[op.operation_id, "path", name]
+                errors.extend(self._errors(validator, value, schema, "path", name))
+        return errors
 
     def _query(
         self, op: Operation, query: str, inputs: Inputs, origin: dict[str, str]
