@@ -7,7 +7,7 @@ require "uri"
 
 module Cyme
   # The HTTP side of a client: its settings (token, headers, timeouts,
-  # retries) and the retry loop around a Connection, which every thread
+  # retries) and the retry loop around a ConnectionPool, which every thread
   # shares. Resources never see Net::HTTP; they call #request.
   class Transport
     # What #request returns: the status, the headers (lowercase names) and
@@ -51,13 +51,13 @@ module Cyme
       @max_retries = max_retries
       @logger = logger
       @headers = headers.transform_keys(&:to_s).freeze
-      @connection = Connection.new(@base_uri)
+      @pool = ConnectionPool.new(@base_uri)
       @thread_key = :"cyme_headers_#{object_id}"
       @raw_key = :"cyme_raw_response_#{object_id}"
     end
 
     # A transport with other defaults and everything else the same, down to
-    # the connection and the headers of #with_headers blocks; nil keeps a
+    # the connections and the headers of #with_headers blocks; nil keeps a
     # setting as it is. This one is left unchanged.
     #
     # @param timeout [Float, nil]
@@ -166,10 +166,12 @@ module Cyme
       outer&.replace(last) unless last.nil? || last.empty?
     end
 
-    # Closes the connection; the next request opens a new one.
+    # Closes the connections, every thread's, shared with the transports of
+    # #with_options: the idle ones now, the busy ones as their responses
+    # arrive. The next request opens a new one.
     #
     # @return [void]
-    def close = @connection.close
+    def close = @pool.close
 
     # @return [String]
     def inspect
@@ -231,7 +233,7 @@ module Cyme
     def attempt_once(call)
       request = build_request(call)
       started = Process.clock_gettime(Process::CLOCK_MONOTONIC)
-      raw = @connection.request(request, timeout: @timeout, open_timeout: @open_timeout)
+      raw = @pool.request(request, timeout: @timeout, open_timeout: @open_timeout)
       elapsed = (Process.clock_gettime(Process::CLOCK_MONOTONIC) - started) * 1000
       log { "#{call.http_method} #{call.path} -> #{raw.code} (#{elapsed.round(1)} ms)" }
       [received(call, to_response(raw)), nil]
