@@ -35,9 +35,9 @@ module Cyme
   # close_notify), and opens its own.
   class ConnectionPool
     # Seconds a connection may stay idle: Net::HTTP reconnects one idle for
-    # longer anyway (keep_alive_timeout), and the pool closes the oldest idle
-    # connection past it whenever a connection comes back, so that the
-    # connections a burst of threads opened do not stay open for ever.
+    # longer anyway (keep_alive_timeout), and when a connection comes back
+    # the pool closes those idle for longer, so that the connections a burst
+    # of threads opened do not stay open for ever.
     IDLE_TIMEOUT = 30
 
     # A connection, the #close (or fork) generation that opened it, and
@@ -97,18 +97,26 @@ module Cyme
       end
     end
 
-    # Puts a connection back, unless #close came in the meantime; closes
-    # the oldest idle connection when it has been idle too long.
+    # Puts a connection back, unless #close came in the meantime, and
+    # closes those idle for longer than IDLE_TIMEOUT.
     def checkin(slot)
       now = Process.clock_gettime(Process::CLOCK_MONOTONIC)
       stale = @mutex.synchronize do
-        next slot unless slot.generation == @generation
+        next [slot] unless slot.generation == @generation
 
         slot.idle_since = now
         @idle.push(slot)
-        @idle.shift if @idle.first.idle_since < now - IDLE_TIMEOUT
+        take_stale(now - IDLE_TIMEOUT)
       end
-      finish(stale.http) if stale
+      stale&.each { |old| finish(old.http) }
+    end
+
+    # Under the mutex: takes out the connections idle since before the
+    # limit, the oldest first in @idle (none, mostly: nothing to allocate).
+    def take_stale(limit)
+      return if @idle.first.idle_since >= limit
+
+      @idle.shift(@idle.index { |slot| slot.idle_since >= limit } || @idle.size)
     end
 
     # The timeouts are set on every request: on an open connection Net::HTTP
