@@ -26,6 +26,8 @@ module Cyme
     TIMEOUT_ERRORS = [Net::OpenTimeout, Net::ReadTimeout, Net::WriteTimeout].freeze
     # The header that makes a POST safe to retry (see #request).
     IDEMPOTENCY_KEY = "Idempotency-Key"
+    # The headers of a call that adds none.
+    EMPTY_HEADERS = {}.freeze
 
     # @return [URI::HTTP] the branch's URL, without credentials
     attr_reader :base_uri
@@ -51,6 +53,8 @@ module Cyme
       @max_retries = max_retries
       @logger = logger
       @headers = headers.transform_keys(&:to_s).freeze
+      @url = @base_uri.to_s.freeze
+      @fixed_headers = fixed_headers.freeze
       @pool = ConnectionPool.new(@base_uri)
       @thread_key = :"cyme_headers_#{object_id}"
       @raw_key = :"cyme_raw_response_#{object_id}"
@@ -119,7 +123,7 @@ module Cyme
     # @param idempotency_key [String, nil] the Idempotency-Key of a POST
     #   (other methods send none); a new UUID when nil
     # @return [Response]
-    def request(method, path, query: nil, body: nil, headers: {}, idempotency_key: nil)
+    def request(method, path, query: nil, body: nil, headers: EMPTY_HEADERS, idempotency_key: nil)
       # One key per call, given or made here, and sent on every attempt: the
       # branch replays its first answer instead of doing the work twice.
       key = method == "POST" ? idempotency_key || SecureRandom.uuid : nil
@@ -266,11 +270,23 @@ module Cyme
       request
     end
 
-    def request_headers(call)
+    # The headers of every request: the SDK's, then the client's (which win).
+    def fixed_headers
       result = { "Accept" => "application/json", "User-Agent" => "cyme-ruby/#{VERSION}" }
       result["Authorization"] = "Bearer #{@token}" if @token && !@token.empty?
-      result[IDEMPOTENCY_KEY] = call.idempotency_key if call.idempotency_key
-      result.merge(@headers, Thread.current[@thread_key] || {}, call.headers)
+      result.merge(@headers)
+    end
+
+    # The fixed headers, as they are for most calls; the call's
+    # Idempotency-Key (which a client's header of that name overrides), the
+    # #with_headers block's headers and the call's own otherwise, the last
+    # winning.
+    def request_headers(call)
+      extra = Thread.current[@thread_key]
+      return @fixed_headers if extra.nil? && call.idempotency_key.nil? && call.headers.empty?
+
+      result = call.idempotency_key ? { IDEMPOTENCY_KEY => call.idempotency_key }.merge(@fixed_headers) : @fixed_headers
+      result.merge(extra || EMPTY_HEADERS, call.headers)
     end
 
     # "?nowait=true", or "" for a call without a query.
@@ -291,7 +307,8 @@ module Cyme
     end
 
     def to_response(raw)
-      headers = raw.each_header.to_h
+      headers = {}
+      raw.each_header { |name, value| headers[name] = value }
       Response.new(status: raw.code.to_i, headers:, body: parse_body(raw.body.to_s, headers["content-type"]))
     end
 
@@ -308,9 +325,7 @@ module Cyme
                                    request_method: call.http_method, request_url: call.url)
     end
 
-    def full_url(path)
-      "#{base_uri}#{path}"
-    end
+    def full_url(path) = @url + path
 
     def log(&block)
       @logger&.debug("cyme") { block.call }
