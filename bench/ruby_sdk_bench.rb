@@ -27,15 +27,17 @@
 #    prints the medians and the ratio (target: at most 1.5), and, without a
 #    target, the standard libraries the gem loads required alone;
 # 4. threads: the same GET from 1, 10, 50 and 200 threads (--threads) at
-#    once, for --duration seconds: one Cyme::Client shared by all the threads
+#    once: one Cyme::Client shared by all the threads
 #    (`app.instances.get("w1")`) against one raw Net::HTTP connection per
-#    thread (`http.get(path)`, `JSON.parse`), each thread's connection opened
-#    and used once before the clock starts; --rounds runs per side, the side
-#    that goes first alternating. Prints the median calls per second of each
-#    side, the median and the range of the rounds' ratios gem/raw (target: at
-#    least 0.9), and the CPU the branch and this script used meanwhile (of
-#    one CPU each): raw Net::HTTP's figure is the most this branch serves at
-#    that level, and the side whose CPU is full is the bottleneck.
+#    thread (`http.get(path)`, `JSON.parse`). Each side's threads start once
+#    per thread count and make a first call (which opens their connections);
+#    then the sides take turns, --rounds runs of --duration seconds each, the
+#    side that goes first alternating, the other's threads waiting. Prints
+#    the median calls per second of each side, the median and the range of
+#    the rounds' ratios gem/raw (target: at least 0.9), and the CPU the
+#    branch and this script used meanwhile (of one CPU each): raw Net::HTTP's
+#    figure is the most this branch serves at that level, and the side whose
+#    CPU is full is the bottleneck.
 #
 # Targets are printed as met or not met; nothing here asserts. On a machine
 # with two or more cores the branch runs on CPU 0 and this script on CPU 1
@@ -99,7 +101,7 @@ module RubySdkBench
 
   def parse_options(argv)
     options = Options.new(calls: 2000, warmup: 200, round: 100, requires: 10, threads: [1, 10, 50, 200],
-                          duration: 2.0, rounds: 3, pin: true)
+                          duration: 1.0, rounds: 8, pin: true)
     OptionParser.new do |parser|
       parser.banner = "Usage: ruby bench/ruby_sdk_bench.rb [options]"
       parser.on("--calls N", Integer, "calls per side (2000)") { |n| options.calls = n }
@@ -117,8 +119,8 @@ module RubySdkBench
     parser.on("--threads N,N", Array, "thread counts (1,10,50,200)") do |list|
       options.threads = list.map { |n| Integer(n) }
     end
-    parser.on("--duration S", Float, "seconds per threads run (2.0)") { |s| options.duration = s }
-    parser.on("--rounds N", Integer, "threads runs per side and thread count (3)") { |n| options.rounds = n }
+    parser.on("--duration S", Float, "seconds per threads run (1.0)") { |s| options.duration = s }
+    parser.on("--rounds N", Integer, "threads runs per side and thread count (8)") { |n| options.rounds = n }
   end
 
   # The machine's cores: under taskset, Etc.nprocessors counts only CPU 1.
@@ -290,8 +292,8 @@ module RubySdkBench
   module Threads
     # One thread count: each side's runs, in the order they were made.
     Level = Struct.new(:threads, :gem, :raw, keyword_init: true) do
-      # gem/raw of each round (the two sides' runs of one round were made
-      # one after the other).
+      # gem/raw of each round (the two sides' runs of a round were made one
+      # right after the other).
       def ratios = gem.zip(raw).map { |ours, theirs| ours.rate / theirs.rate }
       def ratio = RubySdkBench.median(ratios)
       def verdict = ratio >= THREADS_TARGET ? "met" : "not met"
@@ -300,63 +302,85 @@ module RubySdkBench
     # script used meanwhile, each as a fraction of one CPU.
     Run = Struct.new(:rate, :branch_cpu, :script_cpu, keyword_init: true)
 
+    # One side's threads, each with its call, waiting between runs, so that
+    # the two sides can take many short turns: machine noise then hits both
+    # alike, and no run pays for starting threads or opening connections.
+    class Crew
+      # @param calls [Array<Proc>] one per thread; each thread makes a first
+      #   call (which opens its connection) before the first run
+      def initialize(calls)
+        @running = false
+        @done = Queue.new
+        @gates = calls.map { Queue.new }
+        @threads = calls.zip(@gates).map { |call, gate| Thread.new { work(call, gate) } }
+        calls.size.times { @done.pop }
+      end
+
+      # Every thread calls for duration seconds; returns the calls made.
+      def run(duration)
+        @running = true
+        @gates.each { |gate| gate << true }
+        sleep duration
+        @running = false
+        Array.new(@gates.size) { @done.pop }.sum
+      end
+
+      def stop
+        @gates.each { |gate| gate << false }
+        @threads.each(&:join)
+      end
+
+      private
+
+      def work(call, gate)
+        call.call
+        @done << 0
+        while gate.pop
+          made = 0
+          while @running
+            call.call
+            made += 1
+          end
+          @done << made
+        end
+      end
+    end
+
     module_function
 
     def measure(url, branch_pid, options)
       options.threads.map do |count|
         warn "  #{count} threads ..."
-        runs = { gem: [], raw: [] }
-        options.rounds.times do |index|
-          order = index.even? ? runs.keys : runs.keys.reverse
-          order.each { |side| runs[side] << run(side, url, count, options.duration, branch_pid) }
-        end
-        Level.new(threads: count, **runs)
+        level(url, branch_pid, count, options)
       end
     end
 
-    # count threads calling for duration seconds, each through its side's
-    # connection, after one call each (which opens it).
-    def run(side, url, count, duration, branch_pid)
-      client = Cyme::Client.new(url) if side == :gem
+    # Both sides' crews of count threads, taking turns for --rounds rounds,
+    # the side that goes first alternating.
+    def level(url, branch_pid, count, options)
+      client = Cyme::Client.new(url)
       connections = []
-      calls = Array.new(count) { side == :gem ? gem_call(client) : raw_call(url, connections) }
-      started, made, ended = timed(calls, duration, branch_pid)
-      elapsed = ended[0] - started[0]
-      Run.new(rate: made / elapsed, branch_cpu: (ended[1] - started[1]) / elapsed,
-              script_cpu: (ended[2] - started[2]) / elapsed)
+      crews = { gem: Crew.new(Array.new(count) { gem_call(client) }),
+                raw: Crew.new(Array.new(count) { raw_call(url, connections) }) }
+      runs = { gem: [], raw: [] }
+      options.rounds.times do |index|
+        order = index.even? ? runs.keys : runs.keys.reverse
+        order.each { |side| runs[side] << run(crews[side], options.duration, branch_pid) }
+      end
+      Level.new(threads: count, **runs)
     ensure
+      crews&.each_value(&:stop)
       client&.close
       connections.each(&:finish)
     end
 
-    # Runs the calls, one thread each, for duration seconds; returns the
-    # clocks at the start, the calls made, and the clocks at the end.
-    def timed(calls, duration, branch_pid)
-      ready = Queue.new
-      go = Queue.new
-      stop = false
-      threads = calls.map { |call| Thread.new { worker(call, ready, go) { stop } } }
-      calls.size.times { ready.pop }
+    def run(crew, duration, branch_pid)
       started = clocks(branch_pid)
-      calls.size.times { go << true }
-      sleep duration
-      stop = true
-      made = threads.sum(&:value)
-      [started, made, clocks(branch_pid)]
-    end
-
-    # One thread: a first call, then calls from `start` until the block says
-    # stop; returns how many were made after `go`.
-    def worker(call, ready, start)
-      call.call
-      ready << true
-      start.pop
-      made = 0
-      until yield
-        call.call
-        made += 1
-      end
-      made
+      made = crew.run(duration)
+      ended = clocks(branch_pid)
+      elapsed = ended[0] - started[0]
+      Run.new(rate: made / elapsed, branch_cpu: (ended[1] - started[1]) / elapsed,
+              script_cpu: (ended[2] - started[2]) / elapsed)
     end
 
     # [wall clock, the branch's CPU time, this process's CPU time], in seconds.
