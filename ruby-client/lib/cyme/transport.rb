@@ -14,7 +14,7 @@ module Cyme
     # the body, parsed when it is JSON.
     Response = Struct.new(:status, :headers, :body, keyword_init: true)
     # One call of #request: what every attempt sends again.
-    Call = Struct.new(:http_method, :path, :url, :query, :body, :headers, :idempotency_key, keyword_init: true)
+    Call = Struct.new(:http_method, :path, :url, :query, :body, :headers, :idempotency_key)
 
     # Failures of the connection itself; the request may not have arrived.
     # OpenSSL::SSL::SSLError joins them once OpenSSL is loaded (see
@@ -127,8 +127,7 @@ module Cyme
       # One key per call, given or made here, and sent on every attempt: the
       # branch replays its first answer instead of doing the work twice.
       key = method == "POST" ? idempotency_key || SecureRandom.uuid : nil
-      call = Call.new(http_method: method, path: path, url: full_url(path), query: query, body: body, headers: headers,
-                      idempotency_key: key)
+      call = Call.new(method, path, full_url(path), query, body, headers, key)
       attempt = 0
       loop do
         response, error = attempt_once(call)
