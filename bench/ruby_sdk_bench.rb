@@ -5,7 +5,8 @@
 #
 # Run by `make bench` after the Python benchmarks; or alone:
 #
-#   ruby bench/ruby_sdk_bench.rb [--calls N] [--warmup N] [--round N] [--requires N] [--no-pin]
+#   ruby bench/ruby_sdk_bench.rb [--calls N] [--warmup N] [--round N] [--requires N]
+#                                [--threads N,N,...] [--duration S] [--rounds N] [--no-pin]
 #
 # In one run this script:
 #
@@ -24,7 +25,20 @@
 #    each timed inside fresh `ruby` processes (the require alone, not the
 #    interpreter's start), --requires processes per side, interleaved;
 #    prints the medians and the ratio (target: at most 1.5), and, without a
-#    target, the standard libraries the gem loads required alone.
+#    target, the standard libraries the gem loads required alone;
+# 4. threads: the same GET from 1, 10, 50 and 200 threads (--threads) at
+#    once: one Cyme::Client shared by all the threads
+#    (`app.instances.get("w1")`) against one raw Net::HTTP connection per
+#    thread (`http.get(path)`, `JSON.parse`). Each side's threads start once
+#    per thread count and make a first call (which opens their connections);
+#    then the sides take turns, --rounds runs of --duration seconds each, the
+#    side that goes first alternating, the other's threads waiting. Prints
+#    the median calls per second of each side, the median and the range of
+#    the rounds' ratios gem/raw (target: at least 0.9; with one thread, at
+#    least 1/1.15, the call target in calls per second), and the CPU the
+#    branch and this script used meanwhile (of one CPU each): raw Net::HTTP's
+#    figure is the most this branch serves at that level, and the side whose
+#    CPU is full is the bottleneck.
 #
 # Targets are printed as met or not met; nothing here asserts. On a machine
 # with two or more cores the branch runs on CPU 0 and this script on CPU 1
@@ -54,13 +68,14 @@ module RubySdkBench
   INSTANCE = "w1"
   CALL_TARGET = 1.15    # gem/raw median time per call, at most
   REQUIRE_TARGET = 1.5  # gem/raw require time, at most
+  THREADS_TARGET = 0.9  # gem/raw calls per second with threads, at least
   BRANCH_CPU = 0
   CLIENT_CPU = 1
   PINNED_ENV = "CYME_BENCH_PINNED"
 
   class Error < StandardError; end
 
-  Options = Struct.new(:calls, :warmup, :round, :requires, :pin, keyword_init: true)
+  Options = Struct.new(:calls, :warmup, :round, :requires, :threads, :duration, :rounds, :pin, keyword_init: true)
 
   # One measure's line of the table.
   Row = Struct.new(:label, :gem, :raw, :unit, :target, keyword_init: true) do
@@ -86,17 +101,27 @@ module RubySdkBench
   def pinned(argv, cpu) = cpu ? ["taskset", "--cpu-list", cpu.to_s, *argv] : argv
 
   def parse_options(argv)
-    options = Options.new(calls: 2000, warmup: 200, round: 100, requires: 10, pin: true)
+    options = Options.new(calls: 2000, warmup: 200, round: 100, requires: 10, threads: [1, 10, 50, 200],
+                          duration: 0.5, rounds: 20, pin: true)
     OptionParser.new do |parser|
       parser.banner = "Usage: ruby bench/ruby_sdk_bench.rb [options]"
       parser.on("--calls N", Integer, "calls per side (2000)") { |n| options.calls = n }
       parser.on("--warmup N", Integer, "warm-up calls per side (200)") { |n| options.warmup = n }
       parser.on("--round N", Integer, "calls per side and round (100)") { |n| options.round = n }
       parser.on("--requires N", Integer, "fresh processes per require measure (10)") { |n| options.requires = n }
+      thread_options(parser, options)
       parser.on("--no-pin", "do not pin the branch to CPU 0 and this script to CPU 1") { options.pin = false }
     end.parse!(argv)
     options.pin = false if cores < 2 || !system("taskset -V", out: File::NULL, err: File::NULL)
     options
+  end
+
+  def thread_options(parser, options)
+    parser.on("--threads N,N", Array, "thread counts (1,10,50,200)") do |list|
+      options.threads = list.map { |n| Integer(n) }
+    end
+    parser.on("--duration S", Float, "seconds per threads run (0.5)") { |s| options.duration = s }
+    parser.on("--rounds N", Integer, "threads runs per side and thread count (20)") { |n| options.rounds = n }
   end
 
   # The machine's cores: under taskset, Etc.nprocessors counts only CPU 1.
@@ -113,29 +138,33 @@ module RubySdkBench
     original = argv.dup
     options = parse_options(argv)
     pin_self(options, original)
-    rows = Dir.mktmpdir("cyme-ruby-bench-") do |dir|
-      Branch.run(dir, options) { |url| measure(url, options) }
+    rows, levels = Dir.mktmpdir("cyme-ruby-bench-") do |dir|
+      Branch.run(dir, options) { |url, pid| measure(url, pid, options) }
     end
     puts Report.table(rows, Report.header(options))
+    puts "", Report.threads_table(levels)
     0
   rescue Error, Cyme::Error => e
     warn "bench failed: #{e.message}"
     1
   end
 
-  def measure(url, options)
+  # The rows of the first table, and the thread counts' figures.
+  def measure(url, branch_pid, options)
     warn "branch on #{url}; measuring calls ..."
     Branch.setup(url)
     calls = Calls.measure(url, options)
     warn "measuring requires ..."
-    calls + Requires.measure(options)
+    requires = Requires.measure(options)
+    warn "measuring threads ..."
+    [calls + requires, Threads.measure(url, branch_pid, options)]
   end
 
   # A fresh branch on a free loopback port, its state in a directory.
   module Branch
     module_function
 
-    # Starts a branch in dir; yields its URL; stops it.
+    # Starts a branch in dir; yields its URL and its pid; stops it.
     def run(dir, options)
       raise Error, "#{BRANCH} not found: run `make install`" unless File.executable?(BRANCH)
 
@@ -146,7 +175,7 @@ module RubySdkBench
                                                                                       pgroup: true)
       begin
         wait_until_up(url, pid, log)
-        yield url
+        yield url, pid
       ensure
         stop(pid)
       end
@@ -259,6 +288,134 @@ module RubySdkBench
     end
   end
 
+  # The same GET from many threads at once: one Cyme::Client shared by all
+  # of them against one raw Net::HTTP connection per thread.
+  module Threads
+    # One thread count: each side's runs, in the order they were made.
+    Level = Struct.new(:threads, :gem, :raw, keyword_init: true) do
+      # gem/raw of each round (the two sides' runs of a round were made one
+      # right after the other).
+      def ratios = gem.zip(raw).map { |ours, theirs| ours.rate / theirs.rate }
+      def ratio = RubySdkBench.median(ratios)
+      # One thread makes one call at a time: there the target is the one per
+      # call, in calls per second.
+      def target = threads == 1 ? (1 / CALL_TARGET).floor(2) : THREADS_TARGET
+      def verdict = ratio >= target ? "met" : "not met"
+    end
+    # One side's run: calls per second, and the CPU the branch and this
+    # script used meanwhile, each as a fraction of one CPU.
+    Run = Struct.new(:rate, :branch_cpu, :script_cpu, keyword_init: true)
+
+    # One side's threads, each with its call, waiting between runs, so that
+    # the two sides can take many short turns: machine noise then hits both
+    # alike, and no run pays for starting threads or opening connections.
+    class Crew
+      # @param calls [Array<Proc>] one per thread; each thread makes a first
+      #   call (which opens its connection) before the first run
+      def initialize(calls)
+        @running = false
+        @done = Queue.new
+        @gates = calls.map { Queue.new }
+        @threads = calls.zip(@gates).map { |call, gate| Thread.new { work(call, gate) } }
+        calls.size.times { @done.pop }
+      end
+
+      # Every thread calls for duration seconds; returns the calls made.
+      def run(duration)
+        @running = true
+        @gates.each { |gate| gate << true }
+        sleep duration
+        @running = false
+        Array.new(@gates.size) { @done.pop }.sum
+      end
+
+      def stop
+        @gates.each { |gate| gate << false }
+        @threads.each(&:join)
+      end
+
+      private
+
+      def work(call, gate)
+        call.call
+        @done << 0
+        while gate.pop
+          made = 0
+          while @running
+            call.call
+            made += 1
+          end
+          @done << made
+        end
+      end
+    end
+
+    module_function
+
+    def measure(url, branch_pid, options)
+      options.threads.map do |count|
+        warn "  #{count} threads ..."
+        level(url, branch_pid, count, options)
+      end
+    end
+
+    # Both sides' crews of count threads, taking turns for --rounds rounds,
+    # the side that goes first alternating.
+    def level(url, branch_pid, count, options)
+      client = Cyme::Client.new(url)
+      connections = []
+      crews = { gem: Crew.new(Array.new(count) { gem_call(client) }),
+                raw: Crew.new(Array.new(count) { raw_call(url, connections) }) }
+      runs = { gem: [], raw: [] }
+      options.rounds.times do |index|
+        order = index.even? ? runs.keys : runs.keys.reverse
+        order.each { |side| runs[side] << run(crews[side], options.duration, branch_pid) }
+      end
+      Level.new(threads: count, **runs)
+    ensure
+      crews&.each_value(&:stop)
+      client&.close
+      connections.each(&:finish)
+    end
+
+    def run(crew, duration, branch_pid)
+      started = clocks(branch_pid)
+      made = crew.run(duration)
+      ended = clocks(branch_pid)
+      elapsed = ended[0] - started[0]
+      Run.new(rate: made / elapsed, branch_cpu: (ended[1] - started[1]) / elapsed,
+              script_cpu: (ended[2] - started[2]) / elapsed)
+    end
+
+    # [wall clock, the branch's CPU time, this process's CPU time], in seconds.
+    def clocks(branch_pid)
+      [RubySdkBench.monotonic, branch_cpu(branch_pid), Process.clock_gettime(Process::CLOCK_PROCESS_CPUTIME_ID)]
+    end
+
+    # The branch's user and system time, from /proc/PID/stat.
+    def branch_cpu(pid)
+      fields = File.read("/proc/#{pid}/stat").split(")").last.split
+      (Integer(fields[11]) + Integer(fields[12])).fdiv(Etc.sysconf(Etc::SC_CLK_TCK))
+    end
+
+    def gem_call(client)
+      app = client.get(APP)
+      -> { app.instances.get(INSTANCE) }
+    end
+
+    def raw_call(url, connections)
+      uri = URI(url)
+      http = Net::HTTP.start(uri.host, uri.port)
+      connections << http
+      lambda do
+        response = http.get(Calls::PATH)
+        raise Error, "raw GET #{Calls::PATH}: #{response.code}" unless response.code == "200"
+
+        JSON.parse(response.body)
+      end
+    end
+  end
+
   # `require "cyme"` against its baselines, timed inside fresh processes.
   module Requires
     CYME = 'require "cyme"'
@@ -310,9 +467,32 @@ module RubySdkBench
         "placement: #{placement}",
         "ruby #{RUBY_VERSION}, cyme #{Cyme::VERSION} (ruby-client/lib), #{branch_version} (-l WARNING)",
         "calls: #{options.calls} per side after #{options.warmup} of warm-up, in rounds of #{options.round}; " \
-        "requires: #{options.requires} fresh processes per side, interleaved"
+        "requires: #{options.requires} fresh processes per side, interleaved",
+        "threads: #{options.threads.join(', ')}; #{options.rounds} runs of #{options.duration} s per side " \
+        "and thread count, interleaved"
       ]
     end
+
+    def threads_table(levels)
+      lines = ["| threads | cyme, calls/s | raw Net::HTTP, calls/s (the branch's ceiling) | cyme/raw (range) | " \
+               "branch CPU, cyme / raw | script CPU, cyme / raw | target | |",
+               "|---:|---:|---:|---:|---:|---:|---:|---|"]
+      levels.each do |level|
+        ratios = level.ratios
+        ratio = format("%<median>.2fx (%<min>.2f-%<max>.2f)", median: level.ratio, min: ratios.min, max: ratios.max)
+        lines << "| #{level.threads} | #{rate(level.gem)} | #{rate(level.raw)} | #{ratio} | " \
+                 "#{cpu(level.gem, :branch_cpu)} / #{cpu(level.raw, :branch_cpu)} | " \
+                 "#{cpu(level.gem, :script_cpu)} / #{cpu(level.raw, :script_cpu)} | " \
+                 ">= #{level.target} | #{level.verdict} |"
+      end
+      lines.join("\n")
+    end
+
+    # The median calls per second of runs, with a thousands separator.
+    def rate(runs) = RubySdkBench.median(runs.map(&:rate)).round.to_s.gsub(/\B(?=(\d{3})+\z)/, ",")
+
+    # The median CPU of runs, in percent of one CPU.
+    def cpu(runs, field) = format("%d%%", (RubySdkBench.median(runs.map(&field)) * 100).round)
 
     def table(rows, header)
       lines = [*header, "", "| measure | cyme | raw | cyme/raw | target | |", "|---|---:|---:|---:|---:|---|"]

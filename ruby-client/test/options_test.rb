@@ -8,7 +8,7 @@ require "tmpdir"
 require "webmock"
 WebMock.disable! # enabled only by the tests that need it, below
 
-# Client#with_options (other defaults, the same connection) and the
+# Client#with_options (other defaults, the same connections) and the
 # idempotency_key of Instances#add.
 class OptionsTest < Minitest::Test
   include BranchTest
@@ -24,9 +24,10 @@ class OptionsTest < Minitest::Test
     assert_equal [0.5, Cyme::DEFAULT_TIMEOUT], [fast.timeout, cyme.timeout]
   end
 
-  # Each request sets its own timeouts on the shared connection: the fast
-  # client's last request leaves no short timeout behind for the original.
-  def test_the_clients_take_turns_on_one_connection_each_with_its_timeout
+  # Each request sets its own timeouts on the connection it takes from the
+  # shared pool: the fast client's requests leave no short timeout behind
+  # for the original's, on the same connections.
+  def test_the_clients_share_connections_each_request_with_its_timeout
     cyme = client(max_retries: 0)
     fast = cyme.with_options(timeout: 0.3)
     threads = Array.new(3) do

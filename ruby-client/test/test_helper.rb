@@ -80,4 +80,26 @@ module BranchTest
   end
 
   def monotonic = Process.clock_gettime(Process::CLOCK_MONOTONIC)
+
+  # The local ports of the TCP connections that this process holds open to
+  # the branch at url (on 127.0.0.1), sorted: the client's connections seen
+  # from outside it, in /proc (Linux) as ss(8) sees them. A socket this
+  # process has closed is not there, even while its copy in another process
+  # keeps the connection open.
+  def connection_ports(url)
+    remote = format("0100007F:%04X", URI(url).port)
+    File.foreach("/proc/self/net/tcp").drop(1).filter_map do |line|
+      _, local, peer, *, inode = line.split.first(10)
+      Integer(local.split(":").last, 16) if peer == remote && own_sockets.include?(inode)
+    end.sort
+  end
+
+  # The inodes of the sockets among this process's file descriptors.
+  def own_sockets
+    Dir.children("/proc/self/fd").filter_map do |fd|
+      File.readlink("/proc/self/fd/#{fd}")[/\Asocket:\[(\d+)\]\z/, 1]
+    rescue SystemCallError
+      nil # closed since it was listed (the listing's own descriptor, for one)
+    end
+  end
 end

@@ -1,8 +1,10 @@
 # frozen_string_literal: true
 
 module Cyme
-  # A client of one branch. It keeps one connection open, which threads may
-  # share, and so may the clients made from it by #with_options.
+  # A client of one branch. Threads may share it, and so may the clients
+  # made from it by #with_options: each request takes a kept-alive
+  # connection of its own from the client's pool (see ConnectionPool), so
+  # that threads never wait for each other.
   #
   #   cyme = Cyme::Client.new("http://localhost:8000")
   #   cyme.branches                     # => ["9bcdb936-..."]
@@ -36,15 +38,13 @@ module Cyme
     # token, headers and logger; a setting left nil keeps its value, and this
     # client is left unchanged. Safe to call from any thread.
     #
-    # The new client shares this one's connection, as the Python SDK's
+    # The new client shares this one's connections, as the Python SDK's
     # `with_options` shares its connection pool: it costs no TCP connection
     # and needs no #close, so that `cyme.with_options(...)` suits a single
-    # call. Every request sets its own timeouts on the connection, under the
-    # connection's mutex; the price is that the two clients' requests wait
-    # for each other, as those of threads sharing one client do (a client
-    # with a connection of its own is a Client.new away). #close on either
-    # closes the shared connection, which the next request reopens; a
-    # #with_headers block of either reaches the requests of both.
+    # call. Every request sets its own timeouts on the connection it takes
+    # from the pool. #close on either closes the shared connections, which
+    # the next request reopens; a #with_headers block of either reaches the
+    # requests of both.
     #
     # @param timeout [Float, nil] seconds to wait for a response, per attempt
     # @param open_timeout [Float, nil] seconds to wait for a connection
@@ -130,7 +130,7 @@ module Cyme
     def delete(name) = apps.delete(name)
 
     # Sends extra headers with the requests this thread makes in the block,
-    # through this client or one sharing its connection (#with_options).
+    # through this client or one sharing its connections (#with_options).
     #
     # @param headers [Hash{String => String}]
     # @return [Object] the block's value
@@ -139,7 +139,7 @@ module Cyme
     def with_headers(headers, &) = transport.with_headers(headers, &)
 
     # The block's value with the last HTTP response this thread received in
-    # the block, through this client or one sharing its connection
+    # the block, through this client or one sharing its connections
     # (#with_options): its status, headers, X-Request-Id, method and URL.
     # Other threads sharing the client are unaffected. An error raised in
     # the block propagates as it is (Cyme::APIStatusError has the status,
@@ -152,8 +152,9 @@ module Cyme
     #   [raw.status, raw.request_id, raw.data.name]  # => [200, "5f0c...", "pycon"]
     def with_raw_response(&) = transport.with_raw_response(&)
 
-    # Closes the connection (shared with the clients made by #with_options);
-    # the next call opens another.
+    # Closes the connections, every thread's, shared with the clients made
+    # by #with_options: the idle ones now, the busy ones as their responses
+    # arrive. The next call opens another. Safe to call from any thread.
     #
     # @return [void]
     def close = transport.close

@@ -61,17 +61,27 @@ module Cyme
       [*route.path_params, *route.query_params, *route.body_fields].map(&:to_sym) +
         route.headers.map { |name| header_keyword(name) }
     end.freeze
+    # The path parameters of each operation as keywords, by operationId.
+    PATH_KEYWORDS = ROUTES.transform_values { |route| route.path_params.map(&:to_sym).freeze }.freeze
+    # Transport#request's options for an operation with no query parameter,
+    # body or header parameter (most reads): nothing to build per call.
+    NO_OPTIONS = { query: EMPTY, body: nil, headers: Transport::EMPTY_HEADERS, idempotency_key: nil }.freeze
 
     # @return [String]
     def inspect = "#<#{self.class.name} #{@client.base_url}>"
 
     private
 
+    # Lists the wrong keywords only when there are some, as it is every call.
     def check(route, args)
-      unknown = args.keys - KEYWORDS.fetch(route.operation_id)
-      missing = route.path_params.select { |name| args[name.to_sym].nil? }
-      raise ArgumentError, "#{route.operation_id}: unknown keywords #{unknown.join(', ')}" unless unknown.empty?
-      raise ArgumentError, "#{route.operation_id}: missing keywords #{missing.join(', ')}" unless missing.empty?
+      keywords = KEYWORDS.fetch(route.operation_id)
+      if args.any? { |key, _| !keywords.include?(key) }
+        raise ArgumentError, "#{route.operation_id}: unknown keywords #{(args.keys - keywords).join(', ')}"
+      end
+      return unless PATH_KEYWORDS.fetch(route.operation_id).any? { |key| args[key].nil? }
+
+      missing = PATH_KEYWORDS.fetch(route.operation_id).select { |key| args[key].nil? }
+      raise ArgumentError, "#{route.operation_id}: missing keywords #{missing.join(', ')}"
     end
 
     def request(route, args)
@@ -86,6 +96,8 @@ module Cyme
     # Transport#request's options: the query, the body, and the headers,
     # the Idempotency-Key apart (Transport sends it on every attempt).
     def options(route, args)
+      return NO_OPTIONS if route.query_params.empty? && route.body_fields.nil? && route.headers.empty?
+
       headers = route.headers.to_h { |name| [name, args[self.class.header_keyword(name)]] }.compact
       { query: values(route.query_params, args).reject { |_, value| value == false }, # flags default to false
         body: route.body_fields && values(route.body_fields, args),

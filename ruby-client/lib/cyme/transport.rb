@@ -7,14 +7,14 @@ require "uri"
 
 module Cyme
   # The HTTP side of a client: its settings (token, headers, timeouts,
-  # retries) and the retry loop around a Connection, which every thread
+  # retries) and the retry loop around a ConnectionPool, which every thread
   # shares. Resources never see Net::HTTP; they call #request.
   class Transport
     # What #request returns: the status, the headers (lowercase names) and
     # the body, parsed when it is JSON.
     Response = Struct.new(:status, :headers, :body, keyword_init: true)
     # One call of #request: what every attempt sends again.
-    Call = Struct.new(:http_method, :path, :url, :query, :body, :headers, :idempotency_key, keyword_init: true)
+    Call = Struct.new(:http_method, :path, :url, :query, :body, :headers, :idempotency_key)
 
     # Failures of the connection itself; the request may not have arrived.
     # OpenSSL::SSL::SSLError joins them once OpenSSL is loaded (see
@@ -26,6 +26,8 @@ module Cyme
     TIMEOUT_ERRORS = [Net::OpenTimeout, Net::ReadTimeout, Net::WriteTimeout].freeze
     # The header that makes a POST safe to retry (see #request).
     IDEMPOTENCY_KEY = "Idempotency-Key"
+    # The headers of a call that adds none.
+    EMPTY_HEADERS = {}.freeze
 
     # @return [URI::HTTP] the branch's URL, without credentials
     attr_reader :base_uri
@@ -51,13 +53,15 @@ module Cyme
       @max_retries = max_retries
       @logger = logger
       @headers = headers.transform_keys(&:to_s).freeze
-      @connection = Connection.new(@base_uri)
+      @url = @base_uri.to_s.freeze
+      @fixed_headers = fixed_headers.freeze
+      @pool = ConnectionPool.new(@base_uri)
       @thread_key = :"cyme_headers_#{object_id}"
       @raw_key = :"cyme_raw_response_#{object_id}"
     end
 
     # A transport with other defaults and everything else the same, down to
-    # the connection and the headers of #with_headers blocks; nil keeps a
+    # the connections and the headers of #with_headers blocks; nil keeps a
     # setting as it is. This one is left unchanged.
     #
     # @param timeout [Float, nil]
@@ -119,12 +123,11 @@ module Cyme
     # @param idempotency_key [String, nil] the Idempotency-Key of a POST
     #   (other methods send none); a new UUID when nil
     # @return [Response]
-    def request(method, path, query: nil, body: nil, headers: {}, idempotency_key: nil)
+    def request(method, path, query: nil, body: nil, headers: EMPTY_HEADERS, idempotency_key: nil)
       # One key per call, given or made here, and sent on every attempt: the
       # branch replays its first answer instead of doing the work twice.
       key = method == "POST" ? idempotency_key || SecureRandom.uuid : nil
-      call = Call.new(http_method: method, path: path, url: full_url(path), query: query, body: body, headers: headers,
-                      idempotency_key: key)
+      call = Call.new(method, path, full_url(path), query, body, headers, key)
       attempt = 0
       loop do
         response, error = attempt_once(call)
@@ -166,10 +169,12 @@ module Cyme
       outer&.replace(last) unless last.nil? || last.empty?
     end
 
-    # Closes the connection; the next request opens a new one.
+    # Closes the connections, every thread's, shared with the transports of
+    # #with_options: the idle ones now, the busy ones as their responses
+    # arrive. The next request opens a new one.
     #
     # @return [void]
-    def close = @connection.close
+    def close = @pool.close
 
     # @return [String]
     def inspect
@@ -231,7 +236,7 @@ module Cyme
     def attempt_once(call)
       request = build_request(call)
       started = Process.clock_gettime(Process::CLOCK_MONOTONIC)
-      raw = @connection.request(request, timeout: @timeout, open_timeout: @open_timeout)
+      raw = @pool.request(request, timeout: @timeout, open_timeout: @open_timeout)
       elapsed = (Process.clock_gettime(Process::CLOCK_MONOTONIC) - started) * 1000
       log { "#{call.http_method} #{call.path} -> #{raw.code} (#{elapsed.round(1)} ms)" }
       [received(call, to_response(raw)), nil]
@@ -264,11 +269,23 @@ module Cyme
       request
     end
 
-    def request_headers(call)
+    # The headers of every request: the SDK's, then the client's (which win).
+    def fixed_headers
       result = { "Accept" => "application/json", "User-Agent" => "cyme-ruby/#{VERSION}" }
       result["Authorization"] = "Bearer #{@token}" if @token && !@token.empty?
-      result[IDEMPOTENCY_KEY] = call.idempotency_key if call.idempotency_key
-      result.merge(@headers, Thread.current[@thread_key] || {}, call.headers)
+      result.merge(@headers)
+    end
+
+    # The fixed headers, as they are for most calls; the call's
+    # Idempotency-Key (which a client's header of that name overrides), the
+    # #with_headers block's headers and the call's own otherwise, the last
+    # winning.
+    def request_headers(call)
+      extra = Thread.current[@thread_key]
+      return @fixed_headers if extra.nil? && call.idempotency_key.nil? && call.headers.empty?
+
+      result = call.idempotency_key ? { IDEMPOTENCY_KEY => call.idempotency_key }.merge(@fixed_headers) : @fixed_headers
+      result.merge(extra || EMPTY_HEADERS, call.headers)
     end
 
     # "?nowait=true", or "" for a call without a query.
@@ -289,7 +306,8 @@ module Cyme
     end
 
     def to_response(raw)
-      headers = raw.each_header.to_h
+      headers = {}
+      raw.each_header { |name, value| headers[name] = value }
       Response.new(status: raw.code.to_i, headers:, body: parse_body(raw.body.to_s, headers["content-type"]))
     end
 
@@ -306,9 +324,7 @@ module Cyme
                                    request_method: call.http_method, request_url: call.url)
     end
 
-    def full_url(path)
-      "#{base_uri}#{path}"
-    end
+    def full_url(path) = @url + path
 
     def log(&block)
       @logger&.debug("cyme") { block.call }
