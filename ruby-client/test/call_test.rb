@@ -55,7 +55,7 @@ class CallTest < Minitest::Test
   # Raised before any request: the client's port has no branch, so a
   # request would raise Cyme::APIConnectionError instead.
   def test_unknown_keywords_and_missing_path_parameters_are_named
-    cyme = Cyme::Client.new("http://127.0.0.1:#{Branch.free_port}", max_retries: 0)
+    cyme = Cyme::Client.new("http://127.0.0.1:#{LiveBranch.free_port}", max_retries: 0)
     error = assert_raises(ArgumentError) { cyme.call("getInstance", app: "pycon", instance: "w1", pool: "x", y: 1) }
     assert_equal "getInstance: unknown keywords pool, y", error.message
     error = assert_raises(ArgumentError) { cyme.call("getInstance", app: "pycon") }
@@ -102,7 +102,7 @@ class CallTest < Minitest::Test
   def test_an_operation_added_to_the_spec_is_callable_once_generated
     Dir.mktmpdir("cyme-new-operation") do |dir|
       FileUtils.cp_r(%w[lib sig].map { |name| File.expand_path("../#{name}", __dir__) }, dir)
-      generate_routes(dir, File.read(File.join(Branch::ROOT, "openapi.yaml")).sub(/^paths:\n/, NEW_OPERATION))
+      generate_routes(dir, File.read(File.join(LiveBranch::ROOT, "openapi.yaml")).sub(/^paths:\n/, NEW_OPERATION))
       out, status = Open3.capture2e(RbConfig.ruby, "-I", File.join(dir, "lib"), "-e", CALL_IT)
       assert status.success?, out
       assert_equal "Cyme::Instance http://cyme.test/pycon/instances/w1", out
@@ -125,8 +125,8 @@ class CallTest < Minitest::Test
   # Writes lib/cyme/routes.rb and sig/cyme/routes.rbs under dir from this spec.
   def generate_routes(dir, spec)
     File.write(File.join(dir, "openapi.yaml"), spec)
-    out, status = Open3.capture2e(File.join(Branch::ROOT, ".venv/bin/python"), "-c", GENERATE_ROUTES,
-                                  File.join(Branch::ROOT, "tools"), dir)
+    out, status = Open3.capture2e(File.join(LiveBranch::ROOT, ".venv/bin/python"), "-c", GENERATE_ROUTES,
+                                  File.join(LiveBranch::ROOT, "tools"), dir)
     assert status.success?, out
   end
 

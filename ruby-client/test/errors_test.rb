@@ -78,7 +78,7 @@ class ErrorsTest < Minitest::Test
   end
 
   def test_connection_error_on_a_closed_port
-    cyme = Cyme::Client.new("http://127.0.0.1:#{Branch.free_port}", max_retries: 0)
+    cyme = Cyme::Client.new("http://127.0.0.1:#{LiveBranch.free_port}", max_retries: 0)
     error = assert_raises(Cyme::APIConnectionError) { cyme.ping }
     refute_kind_of Cyme::APITimeoutError, error
   end

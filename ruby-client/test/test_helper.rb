@@ -8,59 +8,21 @@ require "socket"
 require "tmpdir"
 require "cyme"
 
-# Starts reference branches (cyme-branch from the repository's .venv) on
-# free ports for the tests, and stops them when the run ends.
-module Branch
-  ROOT = File.expand_path("../..", __dir__)
-  COMMAND = ENV.fetch("CYME_BRANCH", File.join(ROOT, ".venv/bin/cyme-branch"))
+require_relative "live_branch"
 
+# The branches of the tests (LiveBranch), stopped when the run ends.
+module Branch
   class << self
     # The shared branch, with fault injection, started on first use.
     def url
       @url ||= start("--allow-fault-injection")
     end
 
-    # Starts a branch with the given options; returns its URL.
+    # Starts a branch with the given command-line options; returns its URL.
     def start(*options, id: "b-#{SecureRandom.hex(4)}")
-      raise "#{COMMAND} not found: run `make install` in #{ROOT}" unless File.executable?(COMMAND)
-
-      port = free_port
-      dir = Dir.mktmpdir("cyme-branch")
-      log = File.join(dir, "branch.log")
-      pid = Process.spawn(COMMAND, "127.0.0.1:#{port}", "-i", id, "-D", dir, *options, %i[out err] => log)
-      at_exit { stop(pid, dir) }
-      wait_until_up("http://127.0.0.1:#{port}", pid, log)
-    end
-
-    # A port nothing listens on.
-    def free_port
-      server = TCPServer.new("127.0.0.1", 0)
-      server.addr[1]
-    ensure
-      server&.close
-    end
-
-    private
-
-    def wait_until_up(url, pid, log)
-      deadline = Process.clock_gettime(Process::CLOCK_MONOTONIC) + 20
-      loop do
-        return url if Net::HTTP.get_response(URI("#{url}/ping")).code == "200"
-      rescue SystemCallError, IOError
-        raise "branch exited: #{File.read(log)}" if Process.waitpid(pid, Process::WNOHANG)
-        raise "branch did not start: #{File.read(log)}" if Process.clock_gettime(Process::CLOCK_MONOTONIC) > deadline
-
-        sleep 0.05
-      end
-    end
-
-    def stop(pid, dir)
-      Process.kill("TERM", pid)
-      Process.wait(pid)
-    rescue Errno::ESRCH, Errno::ECHILD
-      nil
-    ensure
-      FileUtils.rm_rf(dir)
+      branch = LiveBranch.new(id:, args: options).start
+      at_exit { branch.close }
+      branch.url
     end
   end
 end

@@ -15,7 +15,6 @@ module Contract
   HERE = __dir__
   REPO = File.expand_path("../..", HERE)
   SCENARIOS = File.join(HERE, "scenarios")
-  BRANCH_COMMAND = ENV.fetch("CYME_BRANCH", File.join(REPO, ".venv/bin/cyme-branch"))
 
   # Each error class and what naming it implies (see error_classes.yaml).
   ERROR_CLASSES = YAML.safe_load_file(File.join(HERE, "error_classes.yaml")).freeze
