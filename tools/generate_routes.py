@@ -120,10 +120,11 @@ class SpecReader:
     def kind(self, schema: dict[str, Any]) -> str:
         name = self.ref_name(schema)
         resolved = self.deref(schema)
-        if "oneOf" in resolved:
+        choices = resolved.get("anyOf") or resolved.get("oneOf")
+        if choices:
             # One answer or another (names, or the objects with `details`):
             # `string[]|Instance[]`, told apart by the JSON that comes.
-            return "|".join(self.kind(choice) for choice in resolved["oneOf"])
+            return "|".join(self.kind(choice) for choice in choices)
         if resolved.get("type") == "array":
             return self.kind(resolved["items"]) + "[]"
         if resolved.get("type") == "object":

@@ -35,6 +35,7 @@ from aiohttp import web
 from . import faults
 from .handlers import HANDLERS
 from .idempotency import fingerprint
+from .metrics import measure
 from .problems import (
     InjectedFault,
     InternalError,
@@ -98,6 +99,7 @@ class Exchange:
         self.query = query
         self.request_id = ""
         self.body = b""
+        self.operation = None
 
 
 Endpoint = Callable[[Exchange], Awaitable[Answer]]
@@ -234,13 +236,16 @@ def routing(branch: Branch) -> CheckFunction:
 
 
 def authenticate(branch: Branch) -> CheckFunction | None:
-    """The bearer token, on every operation but the public ones (`/ping`)."""
+    """The bearer token, on every operation but the public ones (`/ping`, and
+    `/metrics` with --metrics-public)."""
     auth = branch.auth
     if not auth.enabled:
         return None
+    public = {"getMetrics"} if branch.config.metrics_public else set()
 
     def check(x: Exchange) -> None:
-        if x.operation is None or not x.operation.public:
+        op = x.operation
+        if op is None or not (op.public or op.operation_id in public):
             auth.check(x.request.headers.get("Authorization"))
 
     return check
@@ -255,7 +260,8 @@ def _fail(fault: faults.Fault) -> None:
 
 def inject_faults(branch: Branch, call_next: Endpoint) -> Endpoint | None:
     """The fault a `Cyme-Fault` header asks for, with --allow-fault-injection:
-    a delay, then a failure now, or after the work is done (the answer lost)."""
+    a worker killed or a queue filled, then a delay, then a failure now, or
+    after the work is done (the answer lost)."""
     injector = branch.faults
     if injector is None:
         return None
@@ -264,6 +270,7 @@ def inject_faults(branch: Branch, call_next: Endpoint) -> Endpoint | None:
         fault = injector.take(x.request.headers.get(faults.HEADER))
         if fault is None:
             return await call_next(x)
+        faults.upset(branch.supervisor, fault, x.path_values)
         if fault.delay:
             await asyncio.sleep(fault.delay)
         if not fault.after:
@@ -402,6 +409,7 @@ def handler(branch: Branch, call_next: Endpoint) -> Endpoint:
 
 PIPELINE: tuple[Step | Check, ...] = (
     Step("request id", request_id),
+    Step("metrics", measure),
     Step("errors", errors),
     Check("routing", routing),
     Check("auth", authenticate),

@@ -1,6 +1,6 @@
 # Generated from openapi.yaml by datamodel-code-generator (tools/generate_models.py);
 # do not edit.
-# openapi.yaml sha256: 371afcf9cb1361ec3ab261b570e3d7b6886d8e311c38d5a9cb06d6367eef0d0e
+# openapi.yaml sha256: f2c1b48acc9b737e07f7b04d07c04b8eda8d2ad644ff36c5eba2a310fcec309d
 """Models of the component schemas of openapi.yaml."""
 
 from __future__ import annotations
