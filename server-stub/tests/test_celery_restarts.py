@@ -6,6 +6,7 @@ directory adopts them instead of starting a second worker per instance.
 
 from __future__ import annotations
 
+import os
 import signal
 from pathlib import Path
 
@@ -60,6 +61,15 @@ def test_workers_stop_with_the_branch_and_come_back_with_it(
             assert {q["name"] for q in http.get(f"/{app}/instances/{name}/queues").json()} == (
                 expected
             )
+            # An adopted worker is not the branch's child: how it exits is unknown.
+            os.kill(second, signal.SIGKILL)
+            wait_for(lambda: not alive(second), 10, "the adopted worker gone")
+            gone = http.get(f"/{app}/instances/{name}").json()
+            assert gone["state"] in ("stopped", "backoff")
+            last = gone["last_exit"]
+            assert (last["code"], last["signal"]) == (None, None)
+            assert "adopted" in last["reason"]
+            wait_for(lambda: probe.queues(name) == expected, 30, "the worker back again")
         assert live.stop() == 0
         assert live.leftovers == []
         assert not alive(second)

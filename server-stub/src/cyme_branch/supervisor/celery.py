@@ -583,6 +583,7 @@ class CelerySupervisor:
         if life.running and not worker.alive():
             code = worker.exit_code()
             life.exited(code, ADOPTED if worker.popen is None else None)
+            self._kill_group(worker)  # its pool outlives a main process that was killed
             how = "gone" if code is None else f"exit {code}"
             log.warning("> %s: DOWN (%s), %s", worker.name, how, life.state)
         return life
