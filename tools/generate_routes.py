@@ -542,10 +542,11 @@ def rbs_kind(kind: str) -> str:
 
 
 def rbs_answer(route: Route) -> str:
-    """What Client#call returns: the model, list or JSON value; a Scheduled too after a 202."""
+    """What Client#call returns: the model, list or JSON value; a Scheduled too after a 202
+    (the gem's own, bound to the client, which can `wait`)."""
     kinds = [rbs_kind(kind) for kind in route.response.split("|")]
     if 202 in route.statuses:
-        kinds.append("Models::Scheduled")
+        kinds.append("Scheduled")  # Cyme::Scheduled, bound to the client: #wait
     return kinds[0] if len(kinds) == 1 else "(" + " | ".join(kinds) + ")"
 
 

@@ -55,12 +55,23 @@ if _typing.TYPE_CHECKING:
         AsyncInstance,
         AsyncInstances,
         AsyncQueues,
+        AsyncScheduled,
         Consumers,
         Instance,
         Instances,
         Queues,
+        Scheduled,
     )
-    from .types import Autoscale, Branch, Consumer, Problem, Queue, Scheduled, Stats
+    from .types import (
+        Autoscale,
+        Branch,
+        Consumer,
+        Operation,
+        Problem,
+        Queue,
+        RollingRestart,
+        Stats,
+    )
 
 
 # The models (pydantic classes) load on first use: with the first client made,
@@ -107,6 +118,7 @@ __all__ = [
     "AsyncInstance",
     "AsyncInstances",
     "AsyncQueues",
+    "AsyncScheduled",
     "AuthenticationError",
     "Autoscale",
     "BadRequestError",
@@ -120,12 +132,14 @@ __all__ = [
     "Instances",
     "InternalServerError",
     "NotFoundError",
+    "Operation",
     "Problem",
     "Queue",
     "Queues",
     "RateLimitError",
     "RawResponse",
     "RequestOptions",
+    "RollingRestart",
     "Scheduled",
     "Stats",
     "UnprocessableEntityError",
