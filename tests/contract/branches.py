@@ -54,6 +54,9 @@ class Branch:
             argv += ["--peer", f"{peer}={self._peer_url(peer, kind)}"]
         if "peer_timeout" in config:
             argv += ["--peer-timeout", str(config["peer_timeout"])]
+        for key in ("sup_interval", "restart_max", "restart_window"):
+            if key in config:
+                argv += [f"--{key.replace('_', '-')}", str(config[key])]
         env = {k: v for k, v in os.environ.items() if k != "CYME_BRANCH_TOKEN"}
         self.log = self.root / "branch.log"
         with self.log.open("wb") as log:

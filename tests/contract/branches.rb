@@ -18,8 +18,11 @@ module Contract
       @neighbours = []
       @listeners = []
       peers = config.fetch("peers", {}).map { |peer, kind| "#{peer}=#{peer_url(peer, kind)}" }
+      args = %w[sup_interval restart_max restart_window].flat_map do |key|
+        config.key?(key) ? ["--#{key.tr('_', '-')}", config[key].to_s] : []
+      end
       @branch = LiveBranch.new(id:, token: @token, peers:, peer_timeout: config["peer_timeout"],
-                               fault_injection: true).start(wait: false)
+                               fault_injection: true, args:).start(wait: false)
     end
 
     def url = @branch.url

@@ -192,7 +192,7 @@ class Lifecycle:
         policy = self.policy
         if len(self._restarted_at) >= policy.max_restarts:
             storm = (
-                f"exited again after {len(self._restarted_at)} restarts within "
+                f"exited again after {_restarts(len(self._restarted_at))} within "
                 f"{policy.window:g} s (at most {policy.max_restarts} allowed): "
                 f"enable the instance to start it again"
             )
@@ -224,3 +224,7 @@ class Lifecycle:
         self._in_a_row = 0
         self.retry_at = 0.0
         self.started(pid)
+
+
+def _restarts(count: int) -> str:
+    return f"{count} restart" if count == 1 else f"{count} restarts"
