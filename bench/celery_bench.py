@@ -16,8 +16,10 @@ sides alike:
    and polling its `stats` until it lists them. Between two rounds each pool
    is brought back down by lowering `max`. Celery's autoscaler counts the
    new processes at once, but a prefork pool forks them at its next
-   maintenance, which runs every 5 s: each round first waits a random part
-   of those 5 s, so that both sides meet the timer at every phase alike.
+   maintenance, which runs every 5 s; the branch sends its own
+   `cyme_autoscale` instead, which runs that maintenance at once. Each round
+   first waits a random part of those 5 s, so that the timer is met at
+   every phase alike.
 3. stats: `GET .../stats` of a running instance against Celery's `stats`
    command sent by hand to the bare worker: what one remote control call
    costs through the branch.

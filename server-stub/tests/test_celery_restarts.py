@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -76,3 +77,32 @@ def test_workers_stop_with_the_branch_and_come_back_with_it(
     finally:
         live.stop()
         probe.close()
+
+
+def test_a_disabled_instance_whose_worker_still_runs_is_stopped_at_start(
+    tmp_path: Path, redis_server: RedisServer, validator: ContractValidator
+):
+    """A branch killed between storing a disable and stopping the worker leaves the
+    worker running: the next branch on the directory stops it."""
+    live = CeleryBranch(tmp_path, "disabled-leftover")
+    live.start()
+    try:
+        with contract_client(live.url, validator) as http:
+            app, name = unique("app"), unique("w")
+            http.put(f"/{app}", json={"broker": redis_server.url()})
+            assert http.post(f"/{app}/instances/{name}").status_code == 201
+        pid = live.worker_pid(name)
+        assert pid is not None
+        live.stop(signal.SIGKILL, keep_workers=True)
+        assert alive(pid)
+        # What the killed branch had stored, and not yet done.
+        with sqlite3.connect(live.dir / ".branch.sqlite3") as db:
+            db.execute("UPDATE instance SET is_enabled = 0 WHERE name = ?", (name,))
+        live.start()
+        wait_for(lambda: not alive(pid), 20, "the worker stopped")
+        assert f"> {name}: disabled, its worker still ran: STOPPED" in live.log_text()
+        with contract_client(live.url, validator) as http:
+            body = http.get(f"/{app}/instances/{name}").json()
+            assert (body["state"], body["pid"]) == ("disabled", None)
+    finally:
+        live.stop()

@@ -412,10 +412,16 @@ class CelerySupervisor:
     async def resume(self, specs: Sequence[WorkerSpec]) -> None:
         for spec in specs:
             worker = self._record(spec)
+            pid = self._running_pid(worker)
             if not spec.enabled:
+                if pid is not None:
+                    # Disabled by a branch killed before it stopped the worker.
+                    worker.pid = pid
+                    how = await self._halt(worker)
+                    worker.pid = None
+                    log.info("> %s: disabled, its worker still ran: STOPPED (%s)", spec.name, how)
                 log.info("> %s: disabled, left stopped", spec.name)
                 continue
-            pid = self._running_pid(worker)
             if pid is not None:
                 worker.pid = pid
                 worker.commands = COMMANDS_MODULE in " ".join(command_line(pid))
