@@ -81,7 +81,7 @@ $(INSTALLED): server-stub/pyproject.toml | $(BIN)/python
 	touch $@ $(VENV)/.installed-branch $(VENV)/.installed-branch-celery
 
 $(INSTALLED_PY): python-client/pyproject.toml $(INSTALLED)
-	$(BIN)/pip install -e './python-client[test,lint,generate]'
+	$(BIN)/pip install -e './python-client[test,lint,generate,aiohttp]'
 	touch $@
 
 .PHONY: install

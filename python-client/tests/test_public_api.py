@@ -139,6 +139,8 @@ def test_constants() -> None:
     assert cyme.DEFAULT_TIMEOUT.read == 30.0
     assert cyme.DEFAULT_TIMEOUT.connect == 5.0
     assert cyme.DEFAULT_MAX_RETRIES == 2
+    limits = cyme.DEFAULT_CONNECTION_LIMITS
+    assert limits.max_connections == limits.max_keepalive_connections == 100
     assert {408, 429, 500, 502, 503, 504} == cyme.RETRY_STATUSES
 
 

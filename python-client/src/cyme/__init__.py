@@ -18,6 +18,7 @@ import typing as _typing
 from ._base_client import BaseClient
 from ._client import AsyncClient, Client
 from ._constants import (
+    DEFAULT_CONNECTION_LIMITS,
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
     INITIAL_RETRY_DELAY,
@@ -46,6 +47,7 @@ from ._version import __version__
 
 if _typing.TYPE_CHECKING:
     from . import types
+    from ._aiohttp import DefaultAioHttpClient
     from .resources import (
         App,
         Apps,
@@ -64,13 +66,25 @@ if _typing.TYPE_CHECKING:
 
 
 # The models (pydantic classes) load on first use: with the first client made,
-# or when one of the names above is looked up, rather than with `import cyme`.
+# or when one of the names above is looked up, rather than with `import cyme`;
+# so does aiohttp, with `DefaultAioHttpClient` (the `aiohttp` extra).
 def __getattr__(name: str) -> object:
     if name not in __all__:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     # import_module, not `from . import`: that would look the name up here again.
     from importlib import import_module  # noqa: PLC0415
 
+    if name == "DefaultAioHttpClient":
+        try:
+            aiohttp_module = import_module("._aiohttp", __name__)
+        except ModuleNotFoundError as exc:
+            raise ModuleNotFoundError(
+                f"cyme.DefaultAioHttpClient needs the aiohttp extra ({exc.name} is missing):"
+                " pip install 'cyme[aiohttp]'",
+                name=exc.name,
+            ) from exc
+        globals()[name] = aiohttp_module.DefaultAioHttpClient
+        return aiohttp_module.DefaultAioHttpClient
     types = import_module(".types", __name__)
     if name == "types":
         return types
@@ -86,6 +100,7 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "DEFAULT_CONNECTION_LIMITS",
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_TIMEOUT",
     "INITIAL_RETRY_DELAY",
@@ -116,6 +131,7 @@ __all__ = [
     "ConflictError",
     "Consumer",
     "Consumers",
+    "DefaultAioHttpClient",
     "Instance",
     "Instances",
     "InternalServerError",

@@ -391,7 +391,11 @@ class SyncAPIClient(BaseClient[httpx.Client]):
     """The base of `Client`: sends operations with blocking I/O."""
 
     def _make_http(self) -> httpx.Client:
-        return httpx.Client(timeout=self.timeout, headers=self._default_headers())
+        return httpx.Client(
+            timeout=self.timeout,
+            limits=C.DEFAULT_CONNECTION_LIMITS,
+            headers=self._default_headers(),
+        )
 
     @overload
     def _request(
@@ -511,7 +515,13 @@ class AsyncAPIClient(BaseClient[httpx.AsyncClient]):
     """The base of `AsyncClient`: sends operations with asyncio."""
 
     def _make_http(self) -> httpx.AsyncClient:
-        return httpx.AsyncClient(timeout=self.timeout, headers=self._default_headers())
+        # httpx's own transport; `http_client=DefaultAioHttpClient()` is aiohttp's
+        # (cyme._aiohttp says why that one is not the default).
+        return httpx.AsyncClient(
+            timeout=self.timeout,
+            limits=C.DEFAULT_CONNECTION_LIMITS,
+            headers=self._default_headers(),
+        )
 
     @overload
     async def _request(
