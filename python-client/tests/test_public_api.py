@@ -133,6 +133,10 @@ def test_segments_are_escaped() -> None:
     assert escape_segment("a b/c?d#e") == "a%20b%2Fc%3Fd%23e"
     assert escape_segment("..") == "%2E%2E"
     assert escape_segment("w1@host:1") == "w1@host:1"
+    assert escape_segment(".") == "%2E"
+    assert escape_segment("a.b_c-d~e") == "a.b_c-d~e"
+    assert escape_segment("café") == "caf%C3%A9"
+    assert escape_segment("") == ""
 
 
 def test_constants() -> None:

@@ -21,6 +21,7 @@ import functools
 import logging
 import os
 import random
+import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
@@ -85,8 +86,15 @@ def normalize_base_url(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path.rstrip("/"), "", ""))
 
 
+# What quote() leaves as it is: a name of the branch's pattern (letters, digits
+# and `_ @ : - .`) needs no escaping, and is returned without a copy.
+_UNESCAPED = re.compile(r"[A-Za-z0-9_.~@:-]+")
+
+
 def escape_segment(segment: str) -> str:
     """One path segment, escaped so that it cannot add segments or a query."""
+    if _UNESCAPED.fullmatch(segment) and segment not in (".", ".."):
+        return segment
     escaped = quote(segment, safe="@:")
     # `.` and `..` would be resolved as relative paths on the way.
     return escaped.replace(".", "%2E") if escaped in (".", "..") else escaped
@@ -175,7 +183,7 @@ class BaseClient(Generic[HttpClientT]):
 
     _http: HttpClientT
     _owns_http: bool
-    _headers_on_http: bool
+    _request_headers: httpx.Headers
 
     def __init__(
         self,
@@ -201,8 +209,11 @@ class BaseClient(Generic[HttpClientT]):
         self.max_retries = C.DEFAULT_MAX_RETRIES if max_retries is None else max_retries
         self._headers = dict(headers or {})
         # An httpx client made here carries the default headers itself: merging
-        # them into every request would cost httpx about 2% of a call.
-        self._owns_http = self._headers_on_http = http_client is None
+        # them into every request would cost httpx about 2% of a call. A given
+        # one gets them with each request, as an httpx.Headers made once, which
+        # httpx copies as it is rather than reading a dict's items again.
+        self._owns_http = http_client is None
+        self._request_headers = httpx.Headers(None if self._owns_http else self._default_headers())
         self._http = self._make_http() if http_client is None else http_client
         self._bind_resources()
 
@@ -262,14 +273,17 @@ class BaseClient(Generic[HttpClientT]):
         if route.body_fields is not None:
             # A field left out (None) keeps its value on the branch.
             json = {k: v for k, v in body.items() if v is not None} if body else {}
-        headers = {} if self._headers_on_http else self._default_headers()
-        if route.method == "POST":
-            # Made once per call and sent again on every retry, so that the
-            # branch does a retried POST only once.
-            headers[C.IDEMPOTENCY_HEADER] = options.get("idempotency_key") or str(uuid.uuid4())
+        headers = self._request_headers
         extra = options.get("extra_headers")
-        if extra:
-            headers.update(extra)
+        if route.method == "POST" or extra:
+            headers = headers.copy()  # the client's are shared by its calls and threads
+            if route.method == "POST":
+                # Made once per call and sent again on every retry, so that the
+                # branch does a retried POST only once.
+                key = options.get("idempotency_key") or str(uuid.uuid4())
+                headers[C.IDEMPOTENCY_HEADER] = key
+            if extra:
+                headers.update(extra)
         timeout = options.get("timeout")
         return self._http.build_request(
             route.method,
