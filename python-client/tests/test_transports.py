@@ -18,6 +18,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+import respx
 from conftest import Api, LiveBranch, unique
 
 import cyme
@@ -152,6 +153,7 @@ def test_limits_map_onto_aiohttp() -> None:
 
 def test_defaults_of_the_aiohttp_client() -> None:
     http = cyme.DefaultAioHttpClient()
+    assert isinstance(http, cyme.DefaultAsyncHttpxClient)
     assert http.timeout == cyme.DEFAULT_TIMEOUT
     assert isinstance(http._transport, AiohttpTransport)
     assert http._transport.limits == cyme.DEFAULT_CONNECTION_LIMITS
@@ -196,3 +198,60 @@ def test_without_the_extra_the_error_says_how_to_get_it() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "pip install 'cyme[aiohttp]'" in done.stdout
     assert "httpx_aiohttp" in done.stdout
+
+
+def test_the_sdk_makes_its_default_clients() -> None:
+    assert isinstance(cyme.Client("http://:1")._http, cyme.DefaultHttpxClient)
+    assert isinstance(cyme.AsyncClient("http://:1")._http, cyme.DefaultAsyncHttpxClient)
+    limits = cyme.DefaultHttpxClient()._transport._pool  # type: ignore[attr-defined]
+    assert limits._max_connections == limits._max_keepalive_connections == 100
+
+
+def cookie_answers(route: respx.Route) -> None:
+    route.mock(
+        side_effect=[
+            httpx.Response(200, json={"ok": "pong"}, headers={"Set-Cookie": "session=abc; Path=/"}),
+            httpx.Response(200, json={"ok": "pong"}),
+            httpx.Response(200, json={"ok": "pong"}),
+        ]
+    )
+
+
+def test_a_cookie_an_answer_sets_is_kept_and_sent() -> None:
+    """The clients read Set-Cookie only where there is one, and then as httpx does."""
+    with respx.mock(base_url="http://branch.test") as mock:
+        route = mock.get("/ping")
+        cookie_answers(route)
+        with cyme.DefaultHttpxClient() as http:
+            http.get("http://branch.test/ping")
+            http.get("http://branch.test/ping")
+            assert http.cookies["session"] == "abc"
+            http.cookies = {"other": "1"}  # replaced, still read only when set
+            http.get("http://branch.test/ping")
+        sent = [call.request.headers.get("cookie") for call in route.calls]
+        assert sent == [None, "session=abc", "other=1"]
+
+
+def test_a_cookie_on_the_async_clients() -> None:
+    async def main(http: httpx.AsyncClient) -> str:
+        async with http:
+            await http.get("http://branch.test/ping")
+            return http.cookies["session"]
+
+    with respx.mock(base_url="http://branch.test") as mock:
+        cookie_answers(mock.get("/ping"))
+        assert asyncio.run(main(cyme.DefaultAsyncHttpxClient())) == "abc"
+
+
+@pytest.mark.parametrize(
+    "answering",
+    [b"HTTP/1.1 200 OK\r\nSet-Cookie: session=abc\r\nContent-Length: 0\r\n\r\n"],
+    indirect=True,
+)
+def test_a_cookie_on_aiohttp(answering: str) -> None:
+    async def main() -> str:
+        async with cyme.DefaultAioHttpClient() as http:
+            await http.get(answering)
+            return http.cookies["session"]
+
+    assert asyncio.run(main()) == "abc"

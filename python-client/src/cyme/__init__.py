@@ -8,9 +8,11 @@
 
 The layers, each importing only those below it (`make lint` checks it):
 `_cli` on top, then the clients (`_client`), the resources (`resources`),
-the typed `call()` (`_calls`), the base client (`_base_client`), and at the
-bottom the models (`types`), the route table (`_routes`) and the plain
-modules (exceptions, options, constants).
+the typed `call()` (`_calls`), the base client (`_base_client`), the
+recording of answers (`_response`) beside httpx on aiohttp (`_aiohttp`), the
+httpx clients with the SDK's defaults (`_http`), and at the bottom the models
+(`types`), the route table (`_routes`) and the plain modules (exceptions,
+options, constants).
 """
 
 import typing as _typing
@@ -40,6 +42,7 @@ from ._exceptions import (
     RateLimitError,
     UnprocessableEntityError,
 )
+from ._http import DefaultAsyncHttpxClient, DefaultHttpxClient
 from ._options import RequestOptions
 from ._response import RawResponse
 from ._routes import ROUTES as OPERATIONS
@@ -132,6 +135,8 @@ __all__ = [
     "Consumer",
     "Consumers",
     "DefaultAioHttpClient",
+    "DefaultAsyncHttpxClient",
+    "DefaultHttpxClient",
     "Instance",
     "Instances",
     "InternalServerError",

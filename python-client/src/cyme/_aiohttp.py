@@ -63,6 +63,7 @@ import httpx_aiohttp
 import yarl
 
 from . import _constants as C
+from ._http import DefaultAsyncHttpxClient
 
 __all__ = ["AiohttpTransport", "DefaultAioHttpClient"]
 
@@ -181,24 +182,16 @@ class AiohttpTransport(httpx_aiohttp.AiohttpTransport):
         )
 
 
-class DefaultAioHttpClient(httpx.AsyncClient):
+class DefaultAioHttpClient(DefaultAsyncHttpxClient):
     """An `httpx.AsyncClient` whose requests aiohttp sends, with the SDK's defaults.
 
-    Give it to `AsyncClient(http_client=...)` for wire-speed concurrency; it
-    takes the keywords of `httpx.AsyncClient`, with `timeout` defaulting to
-    `DEFAULT_TIMEOUT` and `limits` to `DEFAULT_CONNECTION_LIMITS`. Its owner
-    closes it (`async with`, or `aclose()`): `AsyncClient` does not close a
-    client it was given, which may serve several.
+    Give it to `AsyncClient(http_client=...)` for wire-speed concurrency. It
+    is `DefaultAsyncHttpxClient` (the SDK's timeout and limits, cookies read
+    only from answers that set one) on `AiohttpTransport`, and takes the
+    keywords of `httpx.AsyncClient`. Its owner closes it (`async with`, or
+    `aclose()`): `AsyncClient` does not close a client it was given, which may
+    serve several.
     """
-
-    def __init__(
-        self,
-        *,
-        timeout: float | httpx.Timeout | None = C.DEFAULT_TIMEOUT,
-        limits: httpx.Limits = C.DEFAULT_CONNECTION_LIMITS,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(timeout=timeout, limits=limits, **kwargs)
 
     # httpx makes its transports, the one for every URL and one per proxy (from
     # `proxy=` or the environment), in these two methods; httpx-aiohttp's own
