@@ -55,7 +55,14 @@ def answering(request: pytest.FixtureRequest) -> Iterator[str]:
 
 
 @pytest.mark.parametrize(
-    "answering", [b"", b"not HTTP at all\r\n\r\n"], ids=["closed", "garbage"], indirect=True
+    "answering",
+    [
+        b"",
+        b"not HTTP at all\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 90\r\n\r\n{",
+    ],
+    ids=["closed", "garbage", "cut-short"],
+    indirect=True,
 )
 def test_no_answer_or_a_broken_one_is_a_connection_error(api: Api, answering: str) -> None:
     """httpx raises RemoteProtocolError for both; httpx-aiohttp a ConnectTimeout for the

@@ -45,7 +45,9 @@ How the SDK's settings map onto aiohttp's (per request, from `httpx.Timeout`):
 | `Limits.max_keepalive_connections` | none: aiohttp keeps every idle connection |
 
 so `DEFAULT_CONNECTION_LIMITS` keeps every connection alive on httpx's
-transport too.
+transport too. aiohttp ends a timeout of more than 5 s on the next whole
+second of the event loop's clock, which groups its timers: up to a second
+late, where httpx's is on time.
 """
 
 from __future__ import annotations
@@ -53,8 +55,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import ssl
-from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
@@ -72,7 +73,7 @@ Cert = str | tuple[str, str] | tuple[str, str, str] | None
 
 # aiohttp's errors, most specific first, and the httpx error httpx's own
 # transport raises for the same event; a timeout stays a timeout, and nothing
-# else becomes one. An aiohttp error not named here is a broken answer.
+# else becomes one. Any other aiohttp error is an answer that is not HTTP.
 _ERRORS: tuple[tuple[type[BaseException], type[httpx.TransportError]], ...] = (
     (aiohttp.ConnectionTimeoutError, httpx.ConnectTimeout),  # connect, or a free connection
     (aiohttp.SocketTimeoutError, httpx.ReadTimeout),
@@ -85,20 +86,24 @@ _ERRORS: tuple[tuple[type[BaseException], type[httpx.TransportError]], ...] = (
     (aiohttp.InvalidURL, httpx.UnsupportedProtocol),
     (aiohttp.NonHttpUrlClientError, httpx.UnsupportedProtocol),
     (aiohttp.ClientConnectionError, httpx.ReadError),  # reset
-    (aiohttp.ClientError, httpx.RemoteProtocolError),  # an answer that is not HTTP
 )
+_CAUGHT = (aiohttp.ClientError, asyncio.TimeoutError)
 
 
-@contextmanager
-def _httpx_errors(request: httpx.Request) -> Iterator[None]:
-    """Raise aiohttp's errors (and its timeouts) as the httpx errors of `_ERRORS`."""
-    try:
-        yield
-    except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-        for aiohttp_error, httpx_error in _ERRORS:
-            if isinstance(exc, aiohttp_error):
-                raise httpx_error(str(exc) or type(exc).__name__, request=request) from exc
-        raise  # pragma: no cover - every ClientError and TimeoutError is in _ERRORS
+def _httpx_error(error: BaseException, request: httpx.Request) -> httpx.TransportError:
+    """The httpx error to raise for an aiohttp error (one of `_CAUGHT`)."""
+    message = str(error) or type(error).__name__
+    for aiohttp_error, httpx_error in _ERRORS:
+        if isinstance(error, aiohttp_error):
+            return httpx_error(message, request=request)
+    return httpx.RemoteProtocolError(message, request=request)
+
+
+# The calls of a program go to a few URLs over and over: each is made once.
+@functools.lru_cache(maxsize=256)
+def _aiohttp_url(url: str) -> yarl.URL:
+    """`url` as aiohttp is to send it: as it is (encoded=True), `%2E%2E` included."""
+    return yarl.URL(url, encoded=True)
 
 
 @functools.lru_cache(maxsize=64)
@@ -117,9 +122,11 @@ class _ResponseStream(httpx.AsyncByteStream):
         self._request = request
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
-        with _httpx_errors(self._request):
+        try:
             async for chunk in self._response.content.iter_any():
                 yield chunk
+        except _CAUGHT as exc:
+            raise _httpx_error(exc, self._request) from exc
 
     async def aclose(self) -> None:
         # Back to the pool when the body was read whole; closed otherwise.
@@ -154,10 +161,10 @@ class AiohttpTransport(httpx_aiohttp.AiohttpTransport):
         timeout = request.extensions.get("timeout", {})
         proxy = self.proxy
         body = await request.aread()
-        with _httpx_errors(request):
+        try:
             response = await self.client.request(
                 request.method,
-                yarl.URL(str(request.url), encoded=True),
+                _aiohttp_url(str(request.url)),
                 headers=request.headers.multi_items(),
                 data=body or None,
                 allow_redirects=False,  # httpx follows them, when asked to
@@ -170,13 +177,23 @@ class AiohttpTransport(httpx_aiohttp.AiohttpTransport):
                 proxy_auth=aiohttp.BasicAuth(*proxy.auth) if proxy and proxy.auth else None,
                 proxy_headers=proxy.headers.multi_items() if proxy else None,
             )
+            stream: httpx.AsyncByteStream
+            if response.content.is_eof():
+                # The whole body came with the head, as a branch's small answers
+                # do: it is handed over at once, and the connection freed.
+                stream = httpx.ByteStream(response.content.read_nowait())
+                response.release()
+            else:
+                stream = _ResponseStream(response, request)
+        except _CAUGHT as exc:
+            raise _httpx_error(exc, request) from exc
         extensions: dict[str, Any] = {"http_version": b"HTTP/1.1"}
         if response.reason:
             extensions["reason_phrase"] = response.reason.encode()
         return httpx.Response(
             status_code=response.status,
             headers=response.raw_headers,
-            stream=_ResponseStream(response, request),
+            stream=stream,
             request=request,
             extensions=extensions,
         )
