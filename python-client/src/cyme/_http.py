@@ -6,7 +6,9 @@ SDK's defaults makes one and passes it. `DefaultAioHttpClient`
 (`cyme._aiohttp`) is the third, on aiohttp. Each is the httpx client of its
 name with
 
-- the SDK's defaults: `DEFAULT_TIMEOUT` and `DEFAULT_CONNECTION_LIMITS`;
+- the SDK's defaults: `DEFAULT_TIMEOUT`, `DEFAULT_CONNECTION_LIMITS` and
+  `SDK_HEADERS` (headers given to the client override them), which a client
+  of the SDK then need not add to each request;
 - cookies read from an answer only when it sets one. httpx reads every
   answer's headers through urllib's request and email's message classes, and
   under the cookie jar's lock, to find `Set-Cookie`: about 20 µs a call, a
@@ -17,17 +19,32 @@ name with
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from http.cookiejar import CookieJar
+from types import MappingProxyType
 from typing import Any
 
 import httpx
 
 from . import _constants as C
+from ._version import __version__
 
-__all__ = ["DefaultAsyncHttpxClient", "DefaultHttpxClient"]
+__all__ = ["SDK_HEADERS", "DefaultAsyncHttpxClient", "DefaultHttpxClient"]
+
+SDK_HEADERS: Mapping[str, str] = MappingProxyType(
+    {"Accept": "application/json", "User-Agent": f"cyme-python/{__version__}"}
+)
+"""The headers of every request of the SDK (with the token and `headers=` of a client)."""
 
 CookieTypes = httpx.Cookies | CookieJar | dict[str, str] | list[tuple[str, str]] | None
 """What the `cookies=` of an httpx client takes."""
+
+
+def _with_sdk(headers: Mapping[str, str] | None) -> httpx.Headers:
+    """`SDK_HEADERS`, and `headers` over them (whatever the case of their names)."""
+    merged = httpx.Headers(SDK_HEADERS)
+    merged.update(headers)
+    return merged
 
 
 class _Cookies(httpx.Cookies):
@@ -63,9 +80,10 @@ class DefaultHttpxClient(_SdkCookies, httpx.Client):
         timeout: float | httpx.Timeout | None = C.DEFAULT_TIMEOUT,
         limits: httpx.Limits = C.DEFAULT_CONNECTION_LIMITS,
         cookies: CookieTypes = None,
+        headers: Mapping[str, str] | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(timeout=timeout, limits=limits, **kwargs)
+        super().__init__(timeout=timeout, limits=limits, headers=_with_sdk(headers), **kwargs)
         self.cookies = cookies
 
 
@@ -78,7 +96,8 @@ class DefaultAsyncHttpxClient(_SdkCookies, httpx.AsyncClient):
         timeout: float | httpx.Timeout | None = C.DEFAULT_TIMEOUT,
         limits: httpx.Limits = C.DEFAULT_CONNECTION_LIMITS,
         cookies: CookieTypes = None,
+        headers: Mapping[str, str] | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(timeout=timeout, limits=limits, **kwargs)
+        super().__init__(timeout=timeout, limits=limits, headers=_with_sdk(headers), **kwargs)
         self.cookies = cookies
