@@ -20,8 +20,9 @@ kept alive. A measure is --duration seconds of calls after --warmup seconds of
 the same; the sides take turns, in an order rotated each of --repeats rounds,
 so that the machine's noise falls on all of them. Printed per level: the
 median calls/s with the lowest and highest of the rounds, the ratio to the
-baseline (median of the rounds' ratios), and the CPU time per call of this
-process (the client) and of the branch, with how busy the branch's core was:
+baseline (median of the rounds' ratios), the CPU time per call of this
+process (the client) and of the branch, how busy the branch's core was, and
+the calls that raised (every round's, counted apart from the calls/s):
 a branch near 100% is the ceiling, and the client's CPU per call is then what
 separates the sides.
 
@@ -79,6 +80,7 @@ class Sample:
     seconds: float
     client_cpu: float
     branch_cpu: float
+    errors: int
 
     @property
     def rate(self) -> float:
@@ -105,18 +107,23 @@ class Cell:
     def branch_busy(self) -> float:
         return statistics.median(s.branch_cpu / s.seconds for s in self.samples)
 
+    def errors(self) -> int:
+        return sum(s.errors for s in self.samples)
+
 
 class Meter:
     """Counts the calls completed between `start()` and `stop()`, with the CPU time
     of this process and of the branch in that window.
 
     Each worker counts in its own slot, so that counting takes no lock that
-    the threads would contend for.
+    the threads would contend for. A call that raises is counted apart, and
+    the worker goes on.
     """
 
     def __init__(self, live: RunningBranch, workers: int) -> None:
         self.live = live
         self.counts = [0] * workers
+        self.errors = [0] * workers
         self.done = False
         self._start = (0, 0.0, 0.0, 0.0)
 
@@ -129,7 +136,9 @@ class Meter:
         wall, cpu, branch_cpu = time.perf_counter(), time.process_time(), self.live.cpu_seconds()
         self.done = True
         calls0, wall0, cpu0, branch_cpu0 = self._start
-        return Sample(calls - calls0, wall - wall0, cpu - cpu0, branch_cpu - branch_cpu0)
+        return Sample(
+            calls - calls0, wall - wall0, cpu - cpu0, branch_cpu - branch_cpu0, sum(self.errors)
+        )
 
 
 # -- asyncio ---------------------------------------------------------------------------
@@ -177,8 +186,12 @@ async def measure_async(
 
         async def worker(slot: int) -> None:
             while not meter.done:
-                await call()
-                counts[slot] += 1
+                try:
+                    await call()
+                except Exception:  # counted, and reported
+                    meter.errors[slot] += 1
+                else:
+                    counts[slot] += 1
 
         workers = [asyncio.ensure_future(worker(slot)) for slot in range(level)]
         await asyncio.sleep(opts.warmup)
@@ -219,8 +232,12 @@ def measure_threads(name: str, live: RunningBranch, level: int, opts: argparse.N
 
         def worker(slot: int, call: SyncCall) -> None:
             while not meter.done:
-                call()
-                counts[slot] += 1
+                try:
+                    call()
+                except Exception:  # counted, and reported
+                    meter.errors[slot] += 1
+                else:
+                    counts[slot] += 1
 
         threads = [threading.Thread(target=worker, args=pair) for pair in enumerate(calls)]
         for thread in threads:
@@ -284,9 +301,9 @@ def report(results: Results, opts: argparse.Namespace) -> str:
         out += ["", f"{section}: against {baseline}", ""]
         out.append(
             "| in flight | client | calls/s (lowest-highest) | x baseline"
-            " | client CPU/call | branch CPU/call | branch busy |"
+            " | client CPU/call | branch CPU/call | branch busy | errors |"
         )
-        out.append("|---:|---|---:|---:|---:|---:|---:|")
+        out.append("|---:|---|---:|---:|---:|---:|---:|---:|")
         for level in levels:
             for side in sides:
                 cell = results[section, level, side]
@@ -296,7 +313,7 @@ def report(results: Results, opts: argparse.Namespace) -> str:
                     f" | {ratio(results, section, level, side, baseline):.2f}x"
                     f" | {cell.per_call('client_cpu') * 1e6:,.0f} µs"
                     f" | {cell.per_call('branch_cpu') * 1e6:,.0f} µs"
-                    f" | {cell.branch_busy():.0%} |"
+                    f" | {cell.branch_busy():.0%} | {cell.errors()} |"
                 )
     out.append("")
     for level in TARGET_LEVELS:
