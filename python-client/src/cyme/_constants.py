@@ -17,8 +17,9 @@ DEFAULT_CONNECTION_LIMITS = httpx.Limits(
 
 Every connection is kept, not only 20 as httpx keeps by default: aiohttp has
 no such bound, and the two transports of `AsyncClient` (httpx's own and
-`DefaultAioHttpClient`) are to mean the same by one setting. It also spares a
-fan-out of more than 20 calls from opening and closing connections in turn.
+`DefaultAioHttpClient`) are to mean the same by one setting. It also spares
+more than 20 calls in flight from httpx's pool closing each connection that
+falls idle while it holds more than 20, and opening another for the next call.
 """
 
 DEFAULT_MAX_RETRIES = 2
