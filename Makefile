@@ -81,7 +81,7 @@ $(INSTALLED): server-stub/pyproject.toml | $(BIN)/python
 	touch $@ $(VENV)/.installed-branch $(VENV)/.installed-branch-celery
 
 $(INSTALLED_PY): python-client/pyproject.toml $(INSTALLED)
-	$(BIN)/pip install -e './python-client[test,lint,generate]'
+	$(BIN)/pip install -e './python-client[test,lint,generate,aiohttp]'
 	touch $@
 
 .PHONY: install
@@ -170,10 +170,11 @@ $(PRISM): bench/package.json bench/package-lock.json
 	touch $@
 
 .PHONY: bench
-bench: install $(PRISM) ## Benchmark the branch against bare aiohttp and Prism's mock server, the Python and Ruby SDKs against raw httpx and Net::HTTP, and real workers against Celery by hand (see docs/benchmarks.md)
+bench: install $(PRISM) ## Benchmark the branch against bare aiohttp and Prism's mock server, the Python and Ruby SDKs against raw httpx and Net::HTTP (one call and under concurrency, the async client against raw aiohttp too), and real workers against Celery by hand (see docs/benchmarks.md)
 	@$(call apt-need,$(APT_BENCH))
 	$(BIN)/python bench/server_bench.py $(BENCH_ARGS)
 	$(BIN)/python bench/python_sdk_bench.py
+	$(BIN)/python bench/concurrency_bench.py
 	@$(call apt-need,$(APT_RUBY))
 	ruby bench/ruby_sdk_bench.rb
 	$(BIN)/python bench/celery_bench.py

@@ -83,9 +83,21 @@ def free_port() -> int:
         return port
 
 
+@dataclass(frozen=True)
+class RunningBranch:
+    url: str
+    pid: int
+
+    def cpu_seconds(self) -> float:
+        """The CPU time the branch has used so far, user and system (from /proc)."""
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        # utime and stime, fields 14 and 15 of stat(5), counted from after the name.
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @contextlib.contextmanager
-def branch(pin: bool) -> Iterator[str]:
-    """A fresh branch on a free port, stopped on the way out; yields its URL."""
+def branch(pin: bool) -> Iterator[RunningBranch]:
+    """A fresh branch on a free port, stopped on the way out."""
     with tempfile.TemporaryDirectory(prefix="cyme-sdk-bench-") as tmp:
         port = free_port()
         url = f"http://{HOST}:{port}"
@@ -108,7 +120,7 @@ def branch(pin: bool) -> Iterator[str]:
                 if time.monotonic() > deadline:
                     raise BenchError("cyme-branch did not answer GET /ping in 30 s")
                 time.sleep(0.1)
-            yield url
+            yield RunningBranch(url, proc.pid)
         finally:
             proc.terminate()
             try:
@@ -387,7 +399,8 @@ def main(argv: list[str] | None = None) -> int:
         os.sched_setaffinity(0, {CLIENT_CPU})
     rows: list[Row] = []
     try:
-        with branch(opts.pin) as url:
+        with branch(opts.pin) as live:
+            url = live.url
             print(f"branch on {url}; creating {APP} and {INSTANCE} ...", flush=True)
             with cyme.Client(url) as client:
                 client.add(APP, broker="amqp://guest:guest@localhost:5672//")

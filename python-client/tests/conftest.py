@@ -1,7 +1,9 @@
 """Fixtures: a live `cyme-branch` on a free port, and clients of it.
 
-`api` runs a test twice, through `Client` and through `AsyncClient`; its
-`run()` turns a call of either into its result, so one test body covers both.
+`api` runs a test three times: through `Client`, through `AsyncClient` on
+httpx's transport and through `AsyncClient` on aiohttp's
+(`DefaultAioHttpClient`); its `run()` turns a call of any into its result, so
+one test body covers them all.
 """
 
 from __future__ import annotations
@@ -109,12 +111,28 @@ def _no_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 class Api:
-    """One client of the live branch, sync or async, and `run` to get results."""
+    """Clients of one kind (sync, async, aiohttp), and `run` to get results."""
 
     def __init__(self, kind: str, url: str, **kwargs: Any) -> None:
         self.kind = kind
         self.loop = asyncio.new_event_loop()
-        self.client: Any = (cyme.Client if kind == "sync" else cyme.AsyncClient)(url, **kwargs)
+        self._made: list[Any] = []
+        self.client: Any = self.make(url, **kwargs)
+
+    @property
+    def is_async(self) -> bool:
+        """Whether its clients are `AsyncClient`s, on either transport."""
+        return self.kind != "sync"
+
+    def make(self, url: str, **kwargs: Any) -> Any:
+        """Another client of this kind, closed with this one, as is its `http_client=`."""
+        if self.kind == "aiohttp":
+            kwargs.setdefault("http_client", cyme.DefaultAioHttpClient())
+        if kwargs.get("http_client") is not None:
+            self._made.append(kwargs["http_client"])
+        made = (cyme.AsyncClient if self.is_async else cyme.Client)(url, **kwargs)
+        self._made.append(made)
+        return made
 
     def run(self, value: Any) -> Any:
         if inspect.isawaitable(value):
@@ -122,14 +140,19 @@ class Api:
         return value
 
     def close(self) -> None:
-        if isinstance(self.client, cyme.AsyncClient):
-            self.loop.run_until_complete(self.client.aclose())
-        else:
-            self.client.close()
+        # Each SDK client before the httpx client it was given.
+        for made in reversed(self._made):
+            if isinstance(made, (cyme.Client, httpx.Client)):
+                made.close()
+            else:
+                self.loop.run_until_complete(made.aclose())
         self.loop.close()
 
 
-@pytest.fixture(params=["sync", "async"])
+KINDS = ["sync", "async", "aiohttp"]
+
+
+@pytest.fixture(params=KINDS)
 def api(request: pytest.FixtureRequest, branch: LiveBranch) -> Iterator[Api]:
     made = Api(request.param, branch.url)
     yield made

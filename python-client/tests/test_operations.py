@@ -40,7 +40,7 @@ def test_apps(api: Api) -> None:
     c, run = api.client, api.run
     name = unique("app")
     app = run(c.add(name, broker="redis://:hunter2@localhost:6379/0", extra_config={"a_b": 1}))
-    assert isinstance(app, AsyncApp if api.kind == "async" else App)
+    assert isinstance(app, AsyncApp if api.is_async else App)
     assert app.broker == "redis://:**@localhost:6379/0"
     assert app.extra_config == {"a_b": 1}
     assert "hunter2" not in repr(app)
@@ -61,7 +61,7 @@ def test_instances(api: Api) -> None:
     c, run = api.client, api.run
     app = run(c.add(unique("app")))
     named = run(app.instances.add(unique("w"), pool="threads", arguments="-l info"))
-    assert isinstance(named, AsyncInstance if api.kind == "async" else Instance)
+    assert isinstance(named, AsyncInstance if api.is_async else Instance)
     assert (named.pool, named.arguments, named.app) == ("threads", "-l info", app.name)
     generated = run(app.instances.add())
     assert sorted(run(app.instances.all_names())) == sorted([named.name, generated.name])

@@ -57,7 +57,7 @@ def test_a_call_without_a_request_is_an_error(api: Api) -> None:
         return 1
 
     with pytest.raises(RuntimeError, match="sent no request"):
-        api.run(api.client.with_raw_response(nothing if api.kind == "async" else lambda: 1))
+        api.run(api.client.with_raw_response(nothing if api.is_async else lambda: 1))
 
 
 def test_concurrent_tasks_each_get_their_own(branch: LiveBranch) -> None:
