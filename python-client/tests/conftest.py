@@ -1,4 +1,4 @@
-"""Fixtures: a live `cyme-branch` on a free port, and clients of it.
+"""Fixtures: live branches (`cyme_branch.testing.LiveBranch`), and clients of them.
 
 `api` runs a test three times: through `Client`, through `AsyncClient` on
 httpx's transport and through `AsyncClient` on aiohttp's
@@ -11,10 +11,6 @@ from __future__ import annotations
 import asyncio
 import inspect
 import os
-import socket
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,10 +18,10 @@ from typing import Any
 
 import httpx
 import pytest
+from cyme_branch.testing import LiveBranch
 
 import cyme
 
-BIN = Path(sys.executable).parent
 REPO = Path(__file__).resolve().parents[2]
 TOKEN = "s3cret-token-for-tests"
 # Canned answers of a branch, for the few tests that mock one with respx.
@@ -44,64 +40,22 @@ INSTANCE_JSON: dict[str, Any] = {
 }
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10]}"
 
 
-class LiveBranch:
-    """A `cyme-branch` process, started the way a user would."""
-
-    def __init__(self, root: Path, branch_id: str, *extra: str) -> None:
-        self.id = branch_id
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = root / f"{branch_id}.log"
-        argv = [str(BIN / "cyme-branch"), f"127.0.0.1:{self.port}", "-i", branch_id]
-        argv += ["-D", str(root / branch_id), "--allow-fault-injection", *extra]
-        with self.log.open("wb") as log:
-            self.proc = subprocess.Popen(argv, stdout=log, stderr=log, stdin=subprocess.DEVNULL)
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(self.log.read_text())
-            try:
-                if httpx.get(f"{self.url}/ping", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"cyme-branch did not start:\n{self.log.read_text()}")
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-
-
 @pytest.fixture(scope="session")
 def branch(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveBranch]:
-    live = LiveBranch(tmp_path_factory.mktemp("branch"), "sdk-test-branch")
-    yield live
-    live.stop()
+    root = tmp_path_factory.mktemp("branch")
+    with LiveBranch(root, "sdk-test-branch", fault_injection=True) as live:
+        yield live
 
 
 @pytest.fixture(scope="session")
 def token_branch(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveBranch]:
     root = tmp_path_factory.mktemp("token-branch")
-    token_file = root / "token"
-    token_file.write_text(TOKEN)
-    live = LiveBranch(root, "sdk-token-branch", "--token-file", str(token_file))
-    yield live
-    live.stop()
+    with LiveBranch(root, "sdk-token-branch", token=TOKEN, fault_injection=True) as live:
+        yield live
 
 
 @pytest.fixture(autouse=True)

@@ -6,7 +6,8 @@ import logging
 
 import httpx
 import pytest
-from conftest import TOKEN, Api, LiveBranch, free_port, unique
+from conftest import TOKEN, Api, unique
+from cyme_branch.testing import LiveBranch, free_port
 
 import cyme
 from cyme import (

@@ -7,7 +7,8 @@ from collections.abc import Callable
 
 import pytest
 import yaml
-from conftest import Api, LiveBranch, unique
+from conftest import Api, unique
+from cyme_branch.testing import LiveBranch
 
 import cyme
 from cyme import (

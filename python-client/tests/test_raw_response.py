@@ -7,7 +7,8 @@ import threading
 from typing import Any
 
 import pytest
-from conftest import Api, LiveBranch, unique
+from conftest import Api, unique
+from cyme_branch.testing import LiveBranch
 
 import cyme
 

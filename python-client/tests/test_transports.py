@@ -19,7 +19,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 import respx
-from conftest import Api, LiveBranch, unique
+from conftest import Api, unique
+from cyme_branch.testing import LiveBranch
 
 import cyme
 from cyme import APIConnectionError, APITimeoutError, UnprocessableEntityError
