@@ -1,6 +1,6 @@
 # Generated from openapi.yaml by datamodel-code-generator (tools/generate_models.py);
 # do not edit.
-# openapi.yaml sha256: 01ee5a210d5175d0d78d7b2ff9504a10d366316a9f23fc3adb3ea6954cbf3bb9
+# openapi.yaml sha256: 5aaf92cc2c29a3c5ac26ce9d9dc956a22c1bf651f1d12f9819b87acb4df9bd36
 """Models of the component schemas of openapi.yaml."""
 
 from __future__ import annotations
