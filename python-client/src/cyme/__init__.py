@@ -36,6 +36,7 @@ from ._exceptions import (
     ConflictError,
     InternalServerError,
     NotFoundError,
+    PermissionDeniedError,
     RateLimitError,
     UnprocessableEntityError,
 )
@@ -120,6 +121,7 @@ __all__ = [
     "Instances",
     "InternalServerError",
     "NotFoundError",
+    "PermissionDeniedError",
     "Problem",
     "Queue",
     "Queues",
