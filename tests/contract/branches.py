@@ -33,7 +33,8 @@ def branch_key(config: Mapping[str, Any]) -> str:
 
 class Branch:
     """A fresh `cyme-branch` with fault injection, and what its config asks for:
-    a token, neighbours (live branches, dead URLs, listeners that never answer)."""
+    a token, neighbours (live branches, dead URLs, listeners that never answer),
+    origins and host names allowed."""
 
     def __init__(self, config: Mapping[str, Any], branch_id: str = "contract") -> None:
         self.config = dict(config)
@@ -54,6 +55,10 @@ class Branch:
             argv += ["--peer", f"{peer}={self._peer_url(peer, kind)}"]
         if "peer_timeout" in config:
             argv += ["--peer-timeout", str(config["peer_timeout"])]
+        for origin in config.get("allow_origins", []):
+            argv += ["--allow-origin", origin]
+        for host in config.get("allow_hosts", []):
+            argv += ["--allow-host", host]
         env = {k: v for k, v in os.environ.items() if k != "CYME_BRANCH_TOKEN"}
         self.log = self.root / "branch.log"
         with self.log.open("wb") as log:

@@ -16,7 +16,8 @@ module Contract
   end
 
   # A fresh cyme-branch with fault injection, and what its config asks for:
-  # a token, neighbours (live branches, dead URLs, listeners that never answer).
+  # a token, neighbours (live branches, dead URLs, listeners that never answer),
+  # origins and host names allowed.
   class Branch
     attr_reader :id, :url, :token
 
@@ -82,6 +83,8 @@ module Contract
       end
       config.fetch("peers", {}).each { |peer, kind| argv += ["--peer", "#{peer}=#{peer_url(peer, kind)}"] }
       argv += ["--peer-timeout", config["peer_timeout"].to_s] if config.key?("peer_timeout")
+      config.fetch("allow_origins", []).each { |origin| argv += ["--allow-origin", origin] }
+      config.fetch("allow_hosts", []).each { |host| argv += ["--allow-host", host] }
       argv
     end
 

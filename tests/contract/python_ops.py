@@ -19,7 +19,7 @@ import cyme
 from cyme import RequestOptions
 from cyme.types import CymeModel
 
-from contract import Call, Failure, Outcome
+from contract import Call, Failure, Outcome, canonical
 from matching import ScenarioError
 
 Mode = Literal["sync", "async"]
@@ -178,7 +178,8 @@ class PythonSdk:
 
     def client(self, settings: dict[str, Any]) -> cyme.Client | cyme.AsyncClient:
         token = settings.get("token", self.token)
-        key = (token, settings.get("max_retries"), settings.get("timeout"))
+        headers = settings.get("headers", {})
+        key = (token, settings.get("max_retries"), settings.get("timeout"), canonical(headers))
         if key not in self._clients:
             cls = cyme.AsyncClient if self.mode == "async" else cyme.Client
             # "" and not None: None would fall back to CYME_TOKEN.
@@ -187,6 +188,7 @@ class PythonSdk:
                 token=token or "",
                 max_retries=settings.get("max_retries"),
                 timeout=settings.get("timeout"),
+                headers=headers,
             )
         return self._clients[key]
 

@@ -1,6 +1,6 @@
 # Generated from openapi.yaml by datamodel-code-generator (tools/generate_models.py);
 # do not edit.
-# openapi.yaml sha256: 5aaf92cc2c29a3c5ac26ce9d9dc956a22c1bf651f1d12f9819b87acb4df9bd36
+# openapi.yaml sha256: 94a69d8cedd8f9538da6b884e7b7437eadfd98f0441839e94b53c71111a343a8
 """Models of the component schemas of openapi.yaml."""
 
 from __future__ import annotations
