@@ -40,12 +40,22 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from multidict import istr
+
+from .auth import is_loopback
 from .problems import CrossSiteRequest, HostNotAllowed
 
 if TYPE_CHECKING:
     from multidict import CIMultiDictProxy
 
 log = logging.getLogger("cyme.branch")
+
+# Request headers, as keys that headers look up without case-folding them.
+HOST = istr("Host")
+ORIGIN = istr("Origin")
+SEC_FETCH_SITE = istr("Sec-Fetch-Site")
+REQUEST_METHOD = istr("Access-Control-Request-Method")
+REQUEST_PRIVATE_NETWORK = istr("Access-Control-Request-Private-Network")
 
 # Addresses that mean "every interface": no name to add to the allowed hosts.
 ANY_ADDRESS = frozenset({"", "0.0.0.0", "::"})  # noqa: S104 (compared, not bound)
@@ -170,24 +180,13 @@ def allowed_host_argument(text: str) -> str:
         raise
 
 
-def is_loopback_name(name: str) -> bool:
-    """Names that reach this machine without asking DNS, so that no one can
-    re-point them: `localhost` and loopback addresses (as `host_name` gives them)."""
-    if name == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        return False
-
-
 def request_authority(target: str, headers: CIMultiDictProxy[str]) -> str | None:
     """Where a request says it is going: the authority of an absolute-form
     target (RFC 9112 3.2.2: the Host header is then ignored), else its Host."""
-    if target[:1] != "/" and target.startswith(("http://", "https://")):
+    if target[0] != "/" and target.startswith(("http://", "https://")):
         authority = target.split("://", 1)[1].split("/", 1)[0].split("?", 1)[0]
         return authority.rpartition("@")[2]
-    return headers.get("Host")
+    return headers.get(HOST)
 
 
 # -- the rules --------------------------------------------------------------------
@@ -220,7 +219,7 @@ class BrowserPolicy:
         if self.hosts is None:
             hosts = "any Host (the token is checked)"
         else:
-            named = ", ".join(sorted(h for h in self.hosts if not is_loopback_name(h)))
+            named = ", ".join(sorted(h for h in self.hosts if not is_loopback(h)))
             hosts = "Host names localhost, 127.0.0.0/8 and [::1]" + (f", {named}" if named else "")
         origins = ", ".join(sorted(self.origins)) or "none"
         return f"browsers: answering {hosts}; pages of other origins allowed: {origins}"
@@ -229,34 +228,25 @@ class BrowserPolicy:
 
     def check_host(self, authority: str | None) -> None:
         """HostNotAllowed unless the request names a host the branch answers to."""
-        if authority is None:
-            allowed = False
-        else:
-            allowed_before = self._judged.get(authority)
-            if allowed_before is None:
-                allowed = self._judge(authority)
-            elif allowed_before:
-                return
-            else:
-                allowed = False
-        if not allowed:
-            shown = "none" if authority is None else repr(authority[:200])
-            log.warning(
-                "refused a request for the host %s: not a name this branch answers to "
-                "(--allow-host NAME adds one)",
-                shown,
-            )
-            raise HostNotAllowed(
-                "The request's Host is not a name this branch answers to, as it would be "
-                "if a web page had its own host name re-pointed to this machine (DNS "
-                "rebinding). Reach the branch as localhost, 127.0.0.1 or [::1], or start "
-                "it with --allow-host NAME for another name."
-            )
+        if authority is not None and (self._judged.get(authority) or self._judge(authority)):
+            return
+        shown = "none" if authority is None else repr(authority[:200])
+        log.warning(
+            "refused a request for the host %s: not a name this branch answers to "
+            "(--allow-host NAME adds one)",
+            shown,
+        )
+        raise HostNotAllowed(
+            "The request's Host is not a name this branch answers to, as it would be "
+            "if a web page had its own host name re-pointed to this machine (DNS "
+            "rebinding). Reach the branch as localhost, 127.0.0.1 or [::1], or start "
+            "it with --allow-host NAME for another name."
+        )
 
     def _judge(self, authority: str) -> bool:
         assert self.hosts is not None
         parts = split_authority(authority)
-        allowed = parts is not None and (parts[0] in self.hosts or is_loopback_name(parts[0]))
+        allowed = parts is not None and (parts[0] in self.hosts or is_loopback(parts[0]))
         if len(self._judged) >= HOSTS_KEPT:
             self._judged.clear()
         self._judged[authority] = allowed
@@ -268,9 +258,9 @@ class BrowserPolicy:
         """The origin to allow in CORS answers (as the request wrote it), None
         for a request without Origin; CrossSiteRequest for a web page the
         branch does not serve."""
-        origins = headers.getall("Origin", ())
+        origins = headers.getall(ORIGIN, ())
         if not origins:
-            if any(s.strip().lower() == "cross-site" for s in headers.getall("Sec-Fetch-Site", ())):
+            if any(s.strip().lower() == "cross-site" for s in headers.getall(SEC_FETCH_SITE, ())):
                 log.warning("refused a cross-site request without Origin")
                 raise CrossSiteRequest(NO_ORIGIN_DETAIL)
             return None

@@ -7,7 +7,8 @@ A step is one of two kinds:
   does its part around `call_next` (or answers without calling it);
 - `Check(name, bind)`: `bind(branch)` returns a plain function of the
   `Exchange` that looks at it, fills it in or raises a problem, and lets
-  the request go on.
+  the request go on (it returns None), or answers it at once (it returns
+  the `Answer`: a CORS preflight).
 
 Either `bind` may return None: the step has nothing to do on this branch (no
 token: no authentication). `build()` chains the steps once, when the branch
@@ -33,7 +34,15 @@ from urllib.parse import parse_qsl, unquote
 from aiohttp import web
 
 from . import faults
-from .browsers import EXPOSE_HEADERS, preflight_headers, request_authority
+from .browsers import (
+    EXPOSE_HEADERS,
+    ORIGIN,
+    REQUEST_METHOD,
+    REQUEST_PRIVATE_NETWORK,
+    SEC_FETCH_SITE,
+    preflight_headers,
+    request_authority,
+)
 from .handlers import HANDLERS, PAGES
 from .idempotency import fingerprint
 from .problems import (
@@ -106,7 +115,7 @@ class Exchange:
 
 
 Endpoint = Callable[[Exchange], Awaitable[Answer]]
-CheckFunction = Callable[[Exchange], None]
+CheckFunction = Callable[[Exchange], Answer | None]
 
 
 @dataclass(frozen=True)
@@ -119,7 +128,7 @@ class Step:
 
 @dataclass(frozen=True)
 class Check:
-    """A step that looks at the request, and raises a problem or lets it go on."""
+    """A step that looks at the request, and raises a problem, lets it go on or answers it."""
 
     name: str
     bind: Callable[[Branch], CheckFunction | None]
@@ -295,30 +304,30 @@ def cross_site(branch: Branch) -> CheckFunction:
     def check(x: Exchange) -> None:
         request = x.request
         headers = request.headers
-        if "Origin" in headers or "Sec-Fetch-Site" in headers:
+        if ORIGIN in headers or SEC_FETCH_SITE in headers:
             x.origin = check_origin(headers, request_authority(request.raw_path, headers))
 
     return check
 
 
-def preflight(branch: Branch, call_next: Endpoint) -> Endpoint:
+def preflight(branch: Branch) -> CheckFunction:
     """A CORS preflight (OPTIONS with Origin and Access-Control-Request-Method)
-    from an allowed origin gets a 204 here, before auth: browsers send no
+    from an allowed origin is answered 204 here, before auth: browsers send no
     token with one. Any other OPTIONS goes on, to its 401, 404 or 405."""
     methods = {op.method for op in branch.spec.operations.values()} | {"HEAD"}
     plain = {**COMMON_HEADERS, **preflight_headers(methods, private_network=False)}
     private = {**COMMON_HEADERS, **preflight_headers(methods, private_network=True)}
 
-    async def step(x: Exchange) -> Answer:
+    def check(x: Exchange) -> Answer | None:
         if x.origin is None or x.request.method != "OPTIONS":
-            return await call_next(x)
+            return None
         headers = x.request.headers
-        if "Access-Control-Request-Method" not in headers:
-            return await call_next(x)
-        asks_private = headers.get("Access-Control-Request-Private-Network") == "true"
+        if REQUEST_METHOD not in headers:
+            return None
+        asks_private = headers.get(REQUEST_PRIVATE_NETWORK) == "true"
         return Answer(204, (private if asks_private else plain).copy(), b"")
 
-    return step
+    return check
 
 
 def authenticate(branch: Branch) -> CheckFunction | None:
@@ -494,7 +503,7 @@ PIPELINE: tuple[Step | Check, ...] = (
     Step("errors", errors),
     Check("host", check_host),
     Check("cross-site", cross_site),
-    Step("preflight", preflight),
+    Check("preflight", preflight),
     Check("routing", routing),
     Check("auth", authenticate),
     Step("faults", inject_faults),
@@ -513,19 +522,23 @@ async def _unanswered(x: Exchange) -> Answer:
 
 
 def _checks(checks: list[CheckFunction], call_next: Endpoint) -> Endpoint:
-    """Checks in a row, as one step."""
+    """Checks in a row, as one step; the first that answers ends it."""
     if len(checks) == 1:
         (only,) = checks
 
         async def one(x: Exchange) -> Answer:
-            only(x)
+            answer = only(x)
+            if answer is not None:
+                return answer
             return await call_next(x)
 
         return one
 
     async def several(x: Exchange) -> Answer:
         for check in checks:
-            check(x)
+            answer = check(x)
+            if answer is not None:
+                return answer
         return await call_next(x)
 
     return several
