@@ -1,6 +1,6 @@
 # Generated from openapi.yaml by datamodel-code-generator (tools/generate_models.py);
 # do not edit.
-# openapi.yaml sha256: 94a69d8cedd8f9538da6b884e7b7437eadfd98f0441839e94b53c71111a343a8
+# openapi.yaml sha256: f75d5181bd340a31def25439cbf6eedb9455e59eb2c2843cf7173275c8946b4d
 """Models of the component schemas of openapi.yaml."""
 
 from __future__ import annotations
