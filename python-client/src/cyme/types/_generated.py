@@ -1,6 +1,6 @@
 # Generated from openapi.yaml by datamodel-code-generator (tools/generate_models.py);
 # do not edit.
-# openapi.yaml sha256: f75d5181bd340a31def25439cbf6eedb9455e59eb2c2843cf7173275c8946b4d
+# openapi.yaml sha256: e6ded4ba4a3401b5967f6a815a97718f7f0515f80b5c78c0f72b29e474d8f5af
 """Models of the component schemas of openapi.yaml."""
 
 from __future__ import annotations
