@@ -92,5 +92,6 @@ def test_a_check_that_answers_ends_the_request_there():
     steps = list(_pipeline(seen))
     steps.insert(2, Check("answering", answering))
     endpoint = build(object(), tuple(steps))
-    assert asyncio.run(endpoint(Exchange(make_mocked_request("OPTIONS", "/"), "/", ""))).status == 204
+    exchange = Exchange(make_mocked_request("OPTIONS", "/"), "/", "")
+    assert asyncio.run(endpoint(exchange)).status == 204
     assert seen == ["outer in", "a", "answering", "outer out"]
