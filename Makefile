@@ -30,7 +30,7 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 APT_UPDATED := /tmp/.cyme-apt-updated
 
 # Debian packages as command:package, installed only when the command is missing.
-APT_TEST := curl:curl chromium:chromium redis-server:redis-server
+APT_TEST := curl:curl chromium:chromium chromedriver:chromium-driver redis-server:redis-server
 APT_BENCH := curl:curl wrk:wrk node:nodejs npm:npm
 APT_RUBY := ruby:ruby rubocop:rubocop rake:rake
 
@@ -85,7 +85,7 @@ $(INSTALLED_PY): python-client/pyproject.toml $(INSTALLED)
 	touch $@
 
 .PHONY: install
-install: $(INSTALLED) $(INSTALLED_PY) ## Install what is missing: Debian packages (curl, chromium, redis-server, ruby and its test gems), .venv with server-stub (and Celery) and python-client
+install: $(INSTALLED) $(INSTALLED_PY) ## Install what is missing: Debian packages (curl, chromium and its driver, redis-server, ruby and its test gems), .venv with server-stub (and Celery) and python-client
 	@$(call apt-need,$(APT_TEST))
 	@$(call apt-need,$(APT_RUBY))
 	@ruby -e 'require "minitest"; require "webmock"' 2>/dev/null || { $(call apt-install,ruby-minitest ruby-webmock); }

@@ -19,6 +19,7 @@ from cyme import (
     ConflictError,
     InternalServerError,
     NotFoundError,
+    PermissionDeniedError,
     RateLimitError,
     UnprocessableEntityError,
 )
@@ -71,6 +72,21 @@ def test_status_classes(client: cyme.Client, status: int, cls: type[APIStatusErr
         client.with_options(max_retries=0).ping(extra_headers=fault(f"status={status}"))
     assert type(caught.value) is cls
     assert caught.value.status_code == status
+
+
+def test_permission_denied(api: Api) -> None:
+    """403: what a web page of another origin sends, or a request for a host name the
+    branch does not answer to (DNS rebinding), is refused; it is not retried."""
+    with pytest.raises(PermissionDeniedError) as caught:
+        api.run(api.client.ping(extra_headers={"Origin": "http://evil.example"}))
+    error = caught.value
+    assert error.status_code == 403
+    assert error.problem_type == "urn:cyme:problem:cross-site-request"
+    assert error.request_id
+    with pytest.raises(PermissionDeniedError) as caught:
+        api.run(api.client.all_names(extra_headers={"Host": "attacker.example"}))
+    assert caught.value.problem_type == "urn:cyme:problem:host-not-allowed"
+    assert 403 not in cyme.RETRY_STATUSES
 
 
 def test_authentication(token_branch: LiveBranch) -> None:

@@ -17,10 +17,21 @@ def branch_key(config: Mapping[str, Any]) -> str:
     return canonical(config)
 
 
+def _allowed(config: Mapping[str, Any]) -> list[str]:
+    """The `--allow-origin` and `--allow-host` arguments a config asks for."""
+    args = []
+    for origin in config.get("allow_origins", []):
+        args += ["--allow-origin", origin]
+    for host in config.get("allow_hosts", []):
+        args += ["--allow-host", host]
+    return args
+
+
 class Branch:
     """A fresh `cyme-branch` with fault injection (a `LiveBranch`), and what its
     config asks for: a token, neighbours (live branches, dead URLs, listeners
-    that never answer). It starts at once; `wait_up` waits for its ready line."""
+    that never answer), origins and host names allowed. It starts at once;
+    `wait_up` waits for its ready line."""
 
     def __init__(self, config: Mapping[str, Any], branch_id: str = "contract") -> None:
         self.config = dict(config)
@@ -37,6 +48,7 @@ class Branch:
             peers=peers,
             peer_timeout=config.get("peer_timeout"),
             fault_injection=True,
+            args=_allowed(config),
         ).start(wait=False)
 
     @property

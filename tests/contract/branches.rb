@@ -8,7 +8,7 @@ require_relative "../../ruby-client/test/live_branch"
 module Contract
   # A fresh cyme-branch with fault injection (a LiveBranch), and what its
   # config asks for: a token, neighbours (live branches, dead URLs,
-  # listeners that never answer).
+  # listeners that never answer), origins and host names allowed.
   class Branch
     attr_reader :id, :token
 
@@ -19,7 +19,7 @@ module Contract
       @listeners = []
       peers = config.fetch("peers", {}).map { |peer, kind| "#{peer}=#{peer_url(peer, kind)}" }
       @branch = LiveBranch.new(id:, token: @token, peers:, peer_timeout: config["peer_timeout"],
-                               fault_injection: true).start(wait: false)
+                               fault_injection: true, args: allowed(config)).start(wait: false)
     end
 
     def url = @branch.url
@@ -36,6 +36,11 @@ module Contract
     end
 
     private
+
+    def allowed(config)
+      config.fetch("allow_origins", []).flat_map { |origin| ["--allow-origin", origin] } +
+        config.fetch("allow_hosts", []).flat_map { |host| ["--allow-host", host] }
+    end
 
     def peer_url(peer, kind)
       case kind

@@ -20,7 +20,7 @@ import httpx
 from cyme import RequestOptions
 from cyme.types import CymeModel
 
-from contract import Call, Failure, Outcome
+from contract import Call, Failure, Outcome, canonical
 from matching import ScenarioError
 
 # The runs of every scenario: `Client`, `AsyncClient` on httpx's transport,
@@ -185,13 +185,15 @@ class PythonSdk:
 
     def client(self, settings: dict[str, Any]) -> cyme.Client | cyme.AsyncClient:
         token = settings.get("token", self.token)
-        key = (token, settings.get("max_retries"), settings.get("timeout"))
+        headers = settings.get("headers", {})
+        key = (token, settings.get("max_retries"), settings.get("timeout"), canonical(headers))
         if key not in self._clients:
             # "" and not None: None would fall back to CYME_TOKEN.
             options: dict[str, Any] = {
                 "token": token or "",
                 "max_retries": settings.get("max_retries"),
                 "timeout": settings.get("timeout"),
+                "headers": headers,
             }
             if self.mode == "sync":
                 self._clients[key] = cyme.Client(self.url, **options)

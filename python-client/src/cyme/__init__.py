@@ -39,6 +39,7 @@ from ._exceptions import (
     ConflictError,
     InternalServerError,
     NotFoundError,
+    PermissionDeniedError,
     RateLimitError,
     UnprocessableEntityError,
 )
@@ -141,6 +142,7 @@ __all__ = [
     "Instances",
     "InternalServerError",
     "NotFoundError",
+    "PermissionDeniedError",
     "Problem",
     "Queue",
     "Queues",

@@ -14,6 +14,7 @@ from typing import IO, Any
 
 from . import __version__
 from .auth import TokenAuth
+from .browsers import ANY_ADDRESS, BrowserPolicy
 from .faults import FaultInjector
 from .idempotency import FILE_NAME as IDEMPOTENCY_NAME
 from .idempotency import IdempotencyCache
@@ -28,8 +29,6 @@ log = logging.getLogger("cyme.branch")
 
 DB_NAME = ".branch.sqlite3"  # a dot name: no instance can be called that
 LOCK_NAME = ".branch.lock"
-# Addresses that mean "every interface": the branch's URL names localhost then.
-_ANY_HOST = frozenset({"", "0.0.0.0", "::"})  # noqa: S104 (compared, not bound)
 WORKER_FILES = frozenset({"worker.log", "worker.pid", "worker.statedb"})
 # Celery's state database may be several files (`worker.statedb.dat`, ...),
 # depending on the dbm module the worker's Python has.
@@ -53,6 +52,10 @@ class BranchConfig:
     control_timeout: float = 10.0
     token: str | None = field(default=None, repr=False)
     allow_fault_injection: bool = False
+    # Web pages: origins that may call the branch, host names it answers to
+    # (browsers.py), beyond its own.
+    allow_origins: tuple[str, ...] = ()
+    allow_hosts: tuple[str, ...] = ()
 
     @staticmethod
     def default_id() -> str:
@@ -72,6 +75,12 @@ class Branch:
         self.spec = spec
         self.validator = RequestValidator(spec)
         self.auth = TokenAuth(config.token)
+        self.browsers = BrowserPolicy(
+            listen_host=config.host,
+            has_token=config.token is not None,
+            allow_hosts=config.allow_hosts,
+            allow_origins=config.allow_origins,
+        )
         self.faults = FaultInjector() if config.allow_fault_injection else None
         self.neighbours = neighbours or Neighbours([], 5.0, None, spec)
         self._lock: IO[str] | None = None
@@ -101,7 +110,7 @@ class Branch:
     @property
     def url(self) -> str:
         """The branch's URL, without a trailing slash (`localhost` for every interface)."""
-        host = "localhost" if self.config.host in _ANY_HOST else self.config.host
+        host = "localhost" if self.config.host in ANY_ADDRESS else self.config.host
         if ":" in host:
             host = f"[{host}]"
         return f"http://{host}:{self.config.port}"

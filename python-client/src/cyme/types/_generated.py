@@ -1,6 +1,6 @@
 # Generated from openapi.yaml by datamodel-code-generator (tools/generate_models.py);
 # do not edit.
-# openapi.yaml sha256: 01ee5a210d5175d0d78d7b2ff9504a10d366316a9f23fc3adb3ea6954cbf3bb9
+# openapi.yaml sha256: e6ded4ba4a3401b5967f6a815a97718f7f0515f80b5c78c0f72b29e474d8f5af
 """Models of the component schemas of openapi.yaml."""
 
 from __future__ import annotations
