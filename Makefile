@@ -30,7 +30,7 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 APT_UPDATED := /tmp/.cyme-apt-updated
 
 # Debian packages as command:package, installed only when the command is missing.
-APT_TEST := curl:curl chromium:chromium redis-server:redis-server rabbitmq-server:rabbitmq-server
+APT_TEST := curl:curl chromium:chromium chromedriver:chromium-driver redis-server:redis-server rabbitmq-server:rabbitmq-server
 APT_BENCH := curl:curl wrk:wrk node:nodejs npm:npm
 APT_RUBY := ruby:ruby rubocop:rubocop rake:rake
 
@@ -81,11 +81,11 @@ $(INSTALLED): server-stub/pyproject.toml | $(BIN)/python
 	touch $@ $(VENV)/.installed-branch $(VENV)/.installed-branch-celery
 
 $(INSTALLED_PY): python-client/pyproject.toml $(INSTALLED)
-	$(BIN)/pip install -e './python-client[test,lint,generate]'
+	$(BIN)/pip install -e './python-client[test,lint,generate,aiohttp]'
 	touch $@
 
 .PHONY: install
-install: $(INSTALLED) $(INSTALLED_PY) ## Install what is missing: Debian packages (curl, chromium, redis-server, ruby and its test gems), .venv with server-stub (and Celery) and python-client
+install: $(INSTALLED) $(INSTALLED_PY) ## Install what is missing: Debian packages (curl, chromium and its driver, redis-server, ruby and its test gems), .venv with server-stub (and Celery) and python-client
 	@$(call apt-need,$(APT_TEST))
 	@$(call apt-need,$(APT_RUBY))
 	@ruby -e 'require "minitest"; require "webmock"' 2>/dev/null || { $(call apt-install,ruby-minitest ruby-webmock); }
@@ -170,10 +170,11 @@ $(PRISM): bench/package.json bench/package-lock.json
 	touch $@
 
 .PHONY: bench
-bench: install $(PRISM) ## Benchmark the branch against bare aiohttp and Prism's mock server, the Python and Ruby SDKs against raw httpx and Net::HTTP, and real workers against Celery by hand (see docs/benchmarks.md)
+bench: install $(PRISM) ## Benchmark the branch against bare aiohttp and Prism's mock server, the Python and Ruby SDKs against raw httpx and Net::HTTP (one call and under concurrency, the async client against raw aiohttp too), and real workers against Celery by hand (see docs/benchmarks.md)
 	@$(call apt-need,$(APT_BENCH))
 	$(BIN)/python bench/server_bench.py $(BENCH_ARGS)
 	$(BIN)/python bench/python_sdk_bench.py
+	$(BIN)/python bench/concurrency_bench.py
 	@$(call apt-need,$(APT_RUBY))
 	ruby bench/ruby_sdk_bench.rb
 	$(BIN)/python bench/celery_bench.py

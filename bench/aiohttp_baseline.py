@@ -4,7 +4,8 @@
 
 Answers every request with the bytes of BODY_FILE and the headers the
 branch sends with an instance (`Content-Type: application/json`,
-`Access-Control-Allow-Origin: *`, an `X-Request-Id` of the same length), on
+`Vary: Origin`, `X-Content-Type-Options: nosniff`, an `X-Request-Id` of the
+same length), on
 127.0.0.1:PORT, from aiohttp's low-level server like the branch's, without
 an access log. Once listening it prints one line on stdout, as the branch
 does: {"event": "ready", "url": ...}. It stops on SIGTERM or SIGINT.
@@ -27,7 +28,8 @@ REQUEST_ID = "0" * 32
 
 async def serve(port: int, body: bytes) -> None:
     headers = {
-        "Access-Control-Allow-Origin": "*",
+        "Vary": "Origin",
+        "X-Content-Type-Options": "nosniff",
         "Content-Type": "application/json",
         "X-Request-Id": REQUEST_ID,
     }

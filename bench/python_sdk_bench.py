@@ -35,11 +35,9 @@ import contextlib
 import datetime
 import os
 import platform
-import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -48,9 +46,9 @@ from typing import Any
 
 import cyme
 import httpx
+from cyme_branch.testing import BranchFailed, LiveBranch
 
 BRANCH = Path(sys.executable).parent / "cyme-branch"
-HOST = "127.0.0.1"
 APP = "pycon"
 INSTANCE = "w1"
 
@@ -76,46 +74,30 @@ class Row:
     met: bool | None  # None: no target
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        port: int = sock.getsockname()[1]
-        return port
+@dataclass(frozen=True)
+class RunningBranch:
+    url: str
+    pid: int
+
+    def cpu_seconds(self) -> float:
+        """The CPU time the branch has used so far, user and system (from /proc)."""
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        # utime and stime, fields 14 and 15 of stat(5), counted from after the name.
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 @contextlib.contextmanager
-def branch(pin: bool) -> Iterator[str]:
-    """A fresh branch on a free port, stopped on the way out; yields its URL."""
-    with tempfile.TemporaryDirectory(prefix="cyme-sdk-bench-") as tmp:
-        port = free_port()
-        url = f"http://{HOST}:{port}"
-        argv = [str(BRANCH), f"{HOST}:{port}", "-i", "sdk-bench", "-D", tmp, "-l", "WARNING"]
-        if pin:
-            argv = ["taskset", "--cpu-list", str(BRANCH_CPU), *argv]
-        log = Path(tmp) / "branch.log"
-        with log.open("wb") as out:
-            proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=out)
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                if proc.poll() is not None:
-                    raise BenchError(f"cyme-branch exited:\n{log.read_text(errors='replace')}")
-                try:
-                    if httpx.get(url + "/ping", timeout=1).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise BenchError("cyme-branch did not answer GET /ping in 30 s")
-                time.sleep(0.1)
-            yield url
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+def branch(pin: bool) -> Iterator[RunningBranch]:
+    """A fresh branch (`cyme_branch.testing.LiveBranch`), stopped on the way out."""
+    prefix = ["taskset", "--cpu-list", str(BRANCH_CPU)] if pin else []
+    live = LiveBranch(branch_id="sdk-bench", loglevel="WARNING", prefix=prefix)
+    try:
+        live.start()
+    except BranchFailed as exc:
+        raise BenchError(str(exc)) from None
+    with live:
+        assert live.pid is not None
+        yield RunningBranch(live.url, live.pid)
 
 
 # -- sync: median per-call time -------------------------------------------------
@@ -387,7 +369,8 @@ def main(argv: list[str] | None = None) -> int:
         os.sched_setaffinity(0, {CLIENT_CPU})
     rows: list[Row] = []
     try:
-        with branch(opts.pin) as url:
+        with branch(opts.pin) as live:
+            url = live.url
             print(f"branch on {url}; creating {APP} and {INSTANCE} ...", flush=True)
             with cyme.Client(url) as client:
                 client.add(APP, broker="amqp://guest:guest@localhost:5672//")

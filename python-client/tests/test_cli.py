@@ -10,7 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import LiveBranch, env_without_cyme, free_port, unique
+from conftest import env_without_cyme, unique
+from cyme_branch.testing import LiveBranch, free_port
 
 CYME = str(Path(sys.executable).parent / "cyme")
 

@@ -6,7 +6,8 @@ import logging
 
 import httpx
 import pytest
-from conftest import TOKEN, Api, LiveBranch, free_port, unique
+from conftest import TOKEN, Api, unique
+from cyme_branch.testing import LiveBranch, free_port
 
 import cyme
 from cyme import (
@@ -18,6 +19,7 @@ from cyme import (
     ConflictError,
     InternalServerError,
     NotFoundError,
+    PermissionDeniedError,
     RateLimitError,
     UnprocessableEntityError,
 )
@@ -72,6 +74,21 @@ def test_status_classes(client: cyme.Client, status: int, cls: type[APIStatusErr
     assert caught.value.status_code == status
 
 
+def test_permission_denied(api: Api) -> None:
+    """403: what a web page of another origin sends, or a request for a host name the
+    branch does not answer to (DNS rebinding), is refused; it is not retried."""
+    with pytest.raises(PermissionDeniedError) as caught:
+        api.run(api.client.ping(extra_headers={"Origin": "http://evil.example"}))
+    error = caught.value
+    assert error.status_code == 403
+    assert error.problem_type == "urn:cyme:problem:cross-site-request"
+    assert error.request_id
+    with pytest.raises(PermissionDeniedError) as caught:
+        api.run(api.client.all_names(extra_headers={"Host": "attacker.example"}))
+    assert caught.value.problem_type == "urn:cyme:problem:host-not-allowed"
+    assert 403 not in cyme.RETRY_STATUSES
+
+
 def test_authentication(token_branch: LiveBranch) -> None:
     with cyme.Client(token_branch.url) as anonymous, pytest.raises(AuthenticationError) as denied:
         anonymous.all_names()
@@ -95,28 +112,37 @@ def test_token_from_environment(token_branch: LiveBranch, monkeypatch: pytest.Mo
 
 
 def test_connection_error(api: Api) -> None:
-    client = type(api.client)(f"http://127.0.0.1:{free_port()}", max_retries=0)
+    """A refused connection is no timeout, on aiohttp too (whose adapter says ConnectTimeout)."""
+    client = api.make(f"http://127.0.0.1:{free_port()}", max_retries=0)
     with pytest.raises(APIConnectionError) as caught:
         api.run(client.ping())
     assert not isinstance(caught.value, APITimeoutError)
     assert caught.value.method == "GET"
 
 
-def test_timeout(api: Api) -> None:
+@pytest.mark.parametrize("timeout", [0.5, httpx.Timeout(10.0, read=0.5)], ids=["float", "read"])
+def test_timeout(api: Api, timeout: float | httpx.Timeout) -> None:
     with pytest.raises(APITimeoutError):
-        api.run(api.client.ping(timeout=0.5, max_retries=0, extra_headers=fault("delay=2")))
+        api.run(api.client.ping(timeout=timeout, max_retries=0, extra_headers=fault("delay=2")))
+
+
+def test_a_slow_answer_within_the_timeout(api: Api) -> None:
+    """The setting of test_timeout is a bound, not a failure whatever the answer: a
+    read timeout longer than the delay, with short connect and pool ones, waits."""
+    timeout = httpx.Timeout(0.5, read=5.0)
+    assert api.run(api.client.ping(timeout=timeout, max_retries=0, extra_headers=fault("delay=1")))
 
 
 def test_secrets_stay_out_of_logs_and_errors(
-    branch: LiveBranch, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+    api: Api, branch: LiveBranch, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG, logger="cyme")
-    with cyme.Client(branch.url, token="tok-abc123") as client:
-        app = client.add(unique("app"), broker="amqp://guest:pa55word@localhost//")
-        with pytest.raises(UnprocessableEntityError) as caught:
-            client.add(app.name, broker="not a url pa55word")
-        client.ping(extra_headers=fault("status=503; retry-after=0"))
-        app.delete()
+    client, run = api.make(branch.url, token="tok-abc123"), api.run
+    app = run(client.add(unique("app"), broker="amqp://guest:pa55word@localhost//"))
+    with pytest.raises(UnprocessableEntityError) as caught:
+        run(client.add(app.name, broker="not a url pa55word"))
+    run(client.ping(extra_headers=fault("status=503; retry-after=0")))
+    run(app.delete())
     text = caplog.text + str(caught.value) + repr(caught.value) + repr(app) + repr(client)
     assert "pa55word" not in text
     assert "tok-abc123" not in text

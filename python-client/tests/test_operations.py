@@ -8,7 +8,8 @@ from collections.abc import Callable
 import pytest
 import respx
 import yaml
-from conftest import Api, LiveBranch, unique
+from conftest import Api, unique
+from cyme_branch.testing import LiveBranch
 
 import cyme
 from cyme import (
@@ -41,7 +42,7 @@ def test_apps(api: Api) -> None:
     c, run = api.client, api.run
     name = unique("app")
     app = run(c.add(name, broker="redis://:hunter2@localhost:6379/0", extra_config={"a_b": 1}))
-    assert isinstance(app, AsyncApp if api.kind == "async" else App)
+    assert isinstance(app, AsyncApp if api.is_async else App)
     assert app.broker == "redis://:**@localhost:6379/0"
     assert app.extra_config == {"a_b": 1}
     assert "hunter2" not in repr(app)
@@ -62,7 +63,7 @@ def test_instances(api: Api) -> None:
     c, run = api.client, api.run
     app = run(c.add(unique("app")))
     named = run(app.instances.add(unique("w"), pool="threads", arguments="-l info"))
-    assert isinstance(named, AsyncInstance if api.kind == "async" else Instance)
+    assert isinstance(named, AsyncInstance if api.is_async else Instance)
     assert (named.pool, named.arguments, named.app) == ("threads", "-l info", app.name)
     generated = run(app.instances.add())
     assert sorted(run(app.instances.all_names())) == sorted([named.name, generated.name])
@@ -143,7 +144,7 @@ def test_wait_returns_what_the_call_would_have(api: Api) -> None:
     app = run(c.add(unique("app")))
     name = unique("w")
     created = run(run(app.instances.add(name, nowait=True)).wait(timeout=10))
-    assert isinstance(created, AsyncInstance if api.kind == "async" else Instance)
+    assert isinstance(created, AsyncInstance if api.is_async else Instance)
     assert created.name == name
     assert created.client is api.client  # bound: its own operations work
     assert run(run(created.autoscale(min=2, max=4, nowait=True)).wait()) == {"max": 4, "min": 2}

@@ -133,21 +133,28 @@ def test_segments_are_escaped() -> None:
     assert escape_segment("a b/c?d#e") == "a%20b%2Fc%3Fd%23e"
     assert escape_segment("..") == "%2E%2E"
     assert escape_segment("w1@host:1") == "w1@host:1"
+    assert escape_segment(".") == "%2E"
+    assert escape_segment("a.b_c-d~e") == "a.b_c-d~e"
+    assert escape_segment("café") == "caf%C3%A9"
+    assert escape_segment("") == ""
 
 
 def test_constants() -> None:
     assert cyme.DEFAULT_TIMEOUT.read == 30.0
     assert cyme.DEFAULT_TIMEOUT.connect == 5.0
     assert cyme.DEFAULT_MAX_RETRIES == 2
+    limits = cyme.DEFAULT_CONNECTION_LIMITS
+    assert limits.max_connections == limits.max_keepalive_connections == 100
     assert {408, 429, 500, 502, 503, 504} == cyme.RETRY_STATUSES
 
 
-@pytest.mark.parametrize("own_http", [True, False])
-def test_default_headers_reach_the_branch(own_http: bool) -> None:
-    """Whether the SDK made its httpx client or was given one, every request carries them."""
+@pytest.mark.parametrize("given", [None, httpx.Client, cyme.DefaultHttpxClient])
+def test_default_headers_reach_the_branch(given: type[httpx.Client] | None) -> None:
+    """Whether the SDK made its httpx client or was given one (which carries the
+    SDK's headers or not), every request carries them."""
     with respx.mock(base_url="http://branch.test") as mock:
         route = mock.get("/ping").respond(json={"ok": "pong"})
-        http = None if own_http else httpx.Client()
+        http = None if given is None else given(headers={"User-Agent": "not-cyme"})
         client = cyme.Client(
             "http://branch.test", token="t0k", headers={"X-Team": "ops"}, http_client=http
         )
@@ -157,7 +164,19 @@ def test_default_headers_reach_the_branch(own_http: bool) -> None:
         assert sent["X-Team"] == "ops"
         assert sent["X-Call"] == "1"
         assert sent["Accept"] == "application/json"
-        assert sent["User-Agent"] == f"cyme-python/{cyme.__version__}"
+        assert sent.get_list("User-Agent") == [f"cyme-python/{cyme.__version__}"]
         client.close()
         if http is not None:
             http.close()
+
+
+def test_clients_of_other_tokens_share_an_http_client() -> None:
+    with respx.mock(base_url="http://branch.test") as mock:
+        route = mock.get("/ping").respond(json={"ok": "pong"})
+        with cyme.DefaultHttpxClient() as http:
+            for token in ("one", "two", None):
+                cyme.Client("http://branch.test", token=token or "", http_client=http).ping()
+        sent = [call.request.headers.get("authorization") for call in route.calls]
+        assert sent == ["Bearer one", "Bearer two", None]
+        agents = {call.request.headers["user-agent"] for call in route.calls}
+        assert agents == {f"cyme-python/{cyme.__version__}"}

@@ -7,7 +7,8 @@ import threading
 from typing import Any
 
 import pytest
-from conftest import Api, LiveBranch, unique
+from conftest import Api, unique
+from cyme_branch.testing import LiveBranch
 
 import cyme
 
@@ -67,7 +68,7 @@ def test_a_call_without_a_request_is_an_error(api: Api) -> None:
         return 1
 
     with pytest.raises(RuntimeError, match="sent no request"):
-        api.run(api.client.with_raw_response(nothing if api.kind == "async" else lambda: 1))
+        api.run(api.client.with_raw_response(nothing if api.is_async else lambda: 1))
 
 
 def test_concurrent_tasks_each_get_their_own(branch: LiveBranch) -> None:

@@ -15,7 +15,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import LiveBranch, env_without_cyme
+from conftest import env_without_cyme
+from cyme_branch.testing import LiveBranch
 
 import cyme
 

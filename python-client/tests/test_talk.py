@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import LiveBranch
+from cyme_branch.testing import LiveBranch
 
 from cyme import Client, Scheduled
 

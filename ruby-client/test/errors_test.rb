@@ -10,8 +10,8 @@ class ErrorsTest < Minitest::Test
     assert_operator Cyme::APIError, :<, Cyme::Error
     assert_operator Cyme::APITimeoutError, :<, Cyme::APIConnectionError
     assert_operator Cyme::APIConnectionError, :<, Cyme::APIError
-    %i[BadRequestError AuthenticationError NotFoundError ConflictError UnprocessableEntityError
-       RateLimitError InternalServerError].each do |name|
+    %i[BadRequestError AuthenticationError PermissionDeniedError NotFoundError ConflictError
+       UnprocessableEntityError RateLimitError InternalServerError].each do |name|
       assert_operator Cyme.const_get(name), :<, Cyme::APIStatusError
     end
   end
@@ -65,6 +65,22 @@ class ErrorsTest < Minitest::Test
       assert_equal [], Cyme::Client.new(url, token: "s3cret-token").all_names
       with_env("CYME_TOKEN" => "s3cret-token") { assert_equal [], Cyme::Client.new(url).all_names }
     end
+  end
+
+  # What a web page of another origin sends, or a request for a host name the
+  # branch does not answer to (DNS rebinding), is refused whatever the token.
+  def test_permission_denied
+    cyme = client
+    error = assert_raises(Cyme::PermissionDeniedError) do
+      cyme.with_headers("Origin" => "http://evil.example") { cyme.ping }
+    end
+    assert_equal 403, error.status
+    assert_equal "urn:cyme:problem:cross-site-request", error.problem_type
+    error = assert_raises(Cyme::PermissionDeniedError) do
+      cyme.with_headers("Host" => "attacker.example") { cyme.all_names }
+    end
+    assert_equal "urn:cyme:problem:host-not-allowed", error.problem_type
+    refute_includes Cyme::RETRY_STATUSES, 403
   end
 
   def test_statuses_from_injected_faults

@@ -46,6 +46,18 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(scope="session")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """Headless Chromium, shared by the session (chromium.py); `evil.example` and
+    `rebind.example` resolve to 127.0.0.1 in it, every other name but localhost
+    to nothing."""
+    from chromium import chromium  # noqa: PLC0415 (Selenium only when asked for)
+
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    with chromium(profile, mapped=("evil.example", "rebind.example")) as driver:
+        yield driver
+
+
+@pytest.fixture(scope="session")
 def validator() -> ContractValidator:
     return ContractValidator()
 

@@ -76,12 +76,12 @@ class ContractValidator:
         # Literal segments win over parameters, the way the branch routes
         # `/ping` before `/{app}`.
         self.routes = sorted(routes, key=lambda r: [s.startswith("{") for s in r.segments])
-        self.problem_types = dict(
-            (int(status), urn)
-            for status, urn in re.findall(
-                r"^\| (\d{3}) \| `(urn:[^`]+)` \|", self.spec["info"]["description"], re.M
-            )
-        )
+        # The problem types of each status (403 has two).
+        self.problem_types: dict[int, set[str]] = {}
+        for status, urn in re.findall(
+            r"^\| (\d{3}) \| `(urn:[^`]+)` \|", self.spec["info"]["description"], re.M
+        ):
+            self.problem_types.setdefault(int(status), set()).add(urn)
         self._validators: dict[str, Draft202012Validator] = {}
 
     # -- lookups ---------------------------------------------------------
@@ -138,9 +138,11 @@ class ContractValidator:
                 f"the branch never redirects, got {status} to {response.headers.get('location')}"
             ]
         found = self.find_route(raw_path)
+        # A refusal of where the request comes from (403, openapi.yaml's
+        # "Browsers") comes before routing: on any path, with any method.
         if found is None:
             problems = self._problem_document(response)
-            if status != 404:
+            if status not in (403, 404):
                 problems.append(f"no route matches the path, expected 404, got {status}")
             return problems
         route, _params = found
@@ -148,6 +150,8 @@ class ContractValidator:
             if method.upper() in ("HEAD", "OPTIONS"):
                 return []  # not part of the contract
             problems = self._problem_document(response)
+            if status == 403:
+                return problems
             if status != 405:
                 problems.append(f"{method} is not an operation of {route.template}: expected 405")
             return problems + self._allow_header(route, response)
@@ -204,10 +208,11 @@ class ContractValidator:
             return problems
         if body["status"] != status:
             problems.append(f"problem status {body['status']} differs from HTTP status {status}")
-        expected_type = self.problem_types.get(status)
-        if expected_type and body["type"] != expected_type:
+        expected_types = self.problem_types.get(status)
+        if expected_types and body["type"] not in expected_types:
             problems.append(
-                f"problem type for {status} must be {expected_type}, got {body['type']}"
+                f"problem type for {status} must be {' or '.join(sorted(expected_types))}, "
+                f"got {body['type']}"
             )
         if status == 422 and not body.get("errors"):
             problems.append("a 422 problem must list the invalid fields in `errors`")

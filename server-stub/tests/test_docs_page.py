@@ -1,24 +1,23 @@
 """`GET /docs`: the API reference page, rendered by a real browser, offline.
 
-The page is loaded in headless Chromium (Debian's `chromium`, installed by
-`make install`), with every host name but 127.0.0.1 unresolvable, so it must
-render from what the branch sent alone. The rendered DOM must show every
-operation's summary from openapi.yaml.
+The page is loaded in headless Chromium (chromium.py: Debian's `chromium`
+driven by Selenium), with every host name but 127.0.0.1 unresolvable, so it
+must render from what the branch sent alone, under its
+Content-Security-Policy: the rendered DOM must show every operation's
+summary from openapi.yaml, "Try it out" must reach the branch, and the
+browser must report no violation of the policy.
 """
 
 from __future__ import annotations
 
 import html
 import json
-import os
 import re
-import shutil
-import subprocess
 from html.parser import HTMLParser
-from pathlib import Path
+from typing import Any
 
 import httpx
-import pytest
+from chromium import console, csp_violations, wait_until
 from contract import iter_operations, load_spec
 
 from cyme_branch.docs import TITLE, script_json
@@ -26,47 +25,6 @@ from cyme_branch.testing import LiveBranch
 
 SPEC = load_spec()
 SUMMARIES = sorted(op["summary"] for _path, _method, op in iter_operations(SPEC))
-CHROMIUM_TIMEOUT = 60
-CHROMIUM_FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-extensions",
-    # No internet: any host but the branch's fails to resolve.
-    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-)
-
-
-def chromium() -> str:
-    found = shutil.which("chromium") or "/usr/bin/chromium"
-    if not Path(found).exists():
-        message = "chromium is not installed: `make install` (or `apt-get install chromium`)"
-        if os.environ.get("CI"):
-            pytest.fail(f"{message}; CI must run this test")
-        pytest.skip(message)
-    return found
-
-
-def render(url: str, profile: Path) -> str:
-    """The DOM of `url` once its scripts have run, from headless Chromium."""
-    argv = [
-        chromium(),
-        *CHROMIUM_FLAGS,
-        f"--user-data-dir={profile}",
-        "--virtual-time-budget=15000",
-        "--dump-dom",
-        url,
-    ]
-    done = subprocess.run(argv, capture_output=True, timeout=CHROMIUM_TIMEOUT, check=False)
-    stderr = done.stderr.decode(errors="replace")[-3000:]
-    assert done.returncode == 0, f"chromium exited with {done.returncode}:\n{stderr}"
-    return done.stdout.decode("utf-8")
 
 
 class Page(HTMLParser):
@@ -158,10 +116,13 @@ def test_head_docs(client: httpx.Client):
     assert response.headers["content-type"].startswith("text/html")
 
 
-def test_docs_renders_every_operation_offline(branch: LiveBranch, tmp_path: Path):
-    """Chromium, without internet, shows the title, the API and every operation's summary."""
-    dom = render(f"{branch.url}/docs", tmp_path / "chromium-profile")
-    page = Page(dom)
+def test_docs_renders_every_operation_offline_under_its_policy(branch: LiveBranch, browser: Any):
+    """Chromium, without internet, shows the title, the API and every operation's
+    summary, and "Try it out" reaches the branch; nothing breaks the page's CSP."""
+    browser.get(f"{branch.url}/docs")
+    summaries = ".opblock-summary-description"
+    wait_until(browser, lambda d: len(d.find_elements("css selector", summaries)) == len(SUMMARIES))
+    page = Page(browser.page_source)
     assert page.title == TITLE
     assert "version-pragma" not in page.ui_classes, f"Swagger UI refused the spec: {page.text}"
     assert "errors-wrapper" not in page.ui_classes, f"Swagger UI reported errors: {page.text}"
@@ -172,6 +133,31 @@ def test_docs_renders_every_operation_offline(branch: LiveBranch, tmp_path: Path
     assert len(rendered) == len(SUMMARIES)
     for tag in SPEC["tags"]:
         assert tag["name"] in page.text
+    # "Try it out" on /ping: Swagger UI's own fetch, to the branch that served it.
+    ping = browser.find_element("id", "operations-branch-ping")
+    ping.find_element("css selector", ".opblock-summary").click()
+    wait_until(browser, lambda d: ping.find_elements("css selector", ".try-out__btn"))[0].click()
+    wait_until(browser, lambda d: ping.find_elements("css selector", ".execute"))[0].click()
+    status = ".live-responses-table .response .response-col_status"
+    shown = wait_until(browser, lambda d: ping.find_elements("css selector", status))
+    assert shown[0].text.strip() == "200"
+    assert csp_violations(browser) == []
+    assert not [m for m in console(browser) if "Content Security Policy" in m]
+
+
+def test_the_policy_is_enforced_and_its_violations_seen(branch: LiveBranch, browser: Any):
+    """The check above can fail: code the policy does not list is blocked, and reported."""
+    browser.get(f"{branch.url}/docs")
+    wait_until(browser, lambda d: d.execute_script("return !!window.ui"))
+    console(browser)
+    browser.execute_script(
+        "const s = document.createElement('script');"
+        "s.textContent = 'window.injected = true';"
+        "document.head.appendChild(s);"
+    )
+    assert wait_until(browser, csp_violations) == ["script-src-elem blocked inline"]
+    assert browser.execute_script("return window.injected === undefined")
+    assert [m for m in console(browser) if "Content Security Policy" in m]
 
 
 # The page's building blocks, without a branch.

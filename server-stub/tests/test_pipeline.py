@@ -76,3 +76,22 @@ def test_a_step_goes_in_with_one_line():
     endpoint = build(object(), tuple(steps))
     asyncio.run(endpoint(Exchange(make_mocked_request("GET", "/"), "/", "")))
     assert seen.index("b") < seen.index("inserted") < seen.index("middle in")
+
+
+def test_a_check_that_answers_ends_the_request_there():
+    """As the preflight does: the checks after it and the steps below do not run."""
+    seen: list[str] = []
+
+    def answering(branch):
+        def check(x):
+            seen.append("answering")
+            return Answer(204, {}, b"")
+
+        return check
+
+    steps = list(_pipeline(seen))
+    steps.insert(2, Check("answering", answering))
+    endpoint = build(object(), tuple(steps))
+    exchange = Exchange(make_mocked_request("OPTIONS", "/"), "/", "")
+    assert asyncio.run(endpoint(exchange)).status == 204
+    assert seen == ["outer in", "a", "answering", "outer out"]

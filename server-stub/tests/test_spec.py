@@ -25,6 +25,7 @@ def test_problem_table_covers_every_error_status(validator: ContractValidator):
     assert set(validator.problem_types) == {
         400,
         401,
+        403,
         404,
         405,
         409,
@@ -35,6 +36,13 @@ def test_problem_table_covers_every_error_status(validator: ContractValidator):
         502,
         503,
         504,
+    }
+
+
+def test_403_has_a_problem_type_for_each_refusal(validator: ContractValidator):
+    assert validator.problem_types[403] == {
+        "urn:cyme:problem:cross-site-request",
+        "urn:cyme:problem:host-not-allowed",
     }
 
 

@@ -2,71 +2,67 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import socket
-import subprocess
-import tempfile
-import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
-import httpx
+from cyme_branch.testing import LiveBranch, free_port
 
-from contract import REPO, canonical
+from contract import canonical
 from matching import ScenarioError
-
-BRANCH_COMMAND = Path(os.environ.get("CYME_BRANCH", str(REPO / ".venv" / "bin" / "cyme-branch")))
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def branch_key(config: Mapping[str, Any]) -> str:
     return canonical(config)
 
 
+def _arguments(config: Mapping[str, Any]) -> list[str]:
+    """The arguments a config asks for beyond LiveBranch's own: the
+    supervisor's pace and restart storms (`--sup-interval`, `--restart-max`,
+    `--restart-window`), `--allow-origin` and `--allow-host`."""
+    args = []
+    for key in ("sup_interval", "restart_max", "restart_window"):
+        if key in config:
+            args += [f"--{key.replace('_', '-')}", str(config[key])]
+    for origin in config.get("allow_origins", []):
+        args += ["--allow-origin", origin]
+    for host in config.get("allow_hosts", []):
+        args += ["--allow-host", host]
+    return args
+
+
 class Branch:
-    """A fresh `cyme-branch` with fault injection, and what its config asks for:
-    a token, neighbours (live branches, dead URLs, listeners that never answer)."""
+    """A fresh `cyme-branch` with fault injection (a `LiveBranch`), and what its
+    config asks for: a token, neighbours (live branches, dead URLs, listeners
+    that never answer), the supervisor's pace, origins and host names allowed. It starts at once;
+    `wait_up` waits for its ready line."""
 
     def __init__(self, config: Mapping[str, Any], branch_id: str = "contract") -> None:
         self.config = dict(config)
         self.id = branch_id
         self.token: str | None = config.get("token")
-        self.root = Path(tempfile.mkdtemp(prefix="cyme-contract-"))
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.neighbours: list[Branch] = []
+        self.neighbours: list[LiveBranch] = []
         self.listeners: list[socket.socket] = []
-        argv = [str(BRANCH_COMMAND), f"127.0.0.1:{self.port}", "-i", branch_id]
-        argv += ["-D", str(self.root / "state"), "--allow-fault-injection"]
-        if self.token:
-            token_file = self.root / "token"
-            token_file.write_text(self.token, encoding="utf-8")
-            argv += ["--token-file", str(token_file)]
-        for peer, kind in config.get("peers", {}).items():
-            argv += ["--peer", f"{peer}={self._peer_url(peer, kind)}"]
-        if "peer_timeout" in config:
-            argv += ["--peer-timeout", str(config["peer_timeout"])]
-        for key in ("sup_interval", "restart_max", "restart_window"):
-            if key in config:
-                argv += [f"--{key.replace('_', '-')}", str(config[key])]
-        env = {k: v for k, v in os.environ.items() if k != "CYME_BRANCH_TOKEN"}
-        self.log = self.root / "branch.log"
-        with self.log.open("wb") as log:
-            self.proc = subprocess.Popen(
-                argv, stdout=log, stderr=log, stdin=subprocess.DEVNULL, env=env
-            )
+        peers = [
+            f"{peer}={self._peer_url(peer, kind)}" for peer, kind in config.get("peers", {}).items()
+        ]
+        self.live = LiveBranch(
+            branch_id=branch_id,
+            token=self.token,
+            peers=peers,
+            peer_timeout=config.get("peer_timeout"),
+            fault_injection=True,
+            args=_arguments(config),
+        ).start(wait=False)
+
+    @property
+    def url(self) -> str:
+        return self.live.url
 
     def _peer_url(self, peer: str, kind: str) -> str:
         if kind == "branch":
-            neighbour = Branch({"token": self.token} if self.token else {}, peer)
+            neighbour = LiveBranch(branch_id=peer, token=self.token).start()
             self.neighbours.append(neighbour)
             return neighbour.url
         if kind == "silent":
@@ -80,35 +76,16 @@ class Branch:
             return f"http://127.0.0.1:{free_port()}"
         raise ScenarioError(f"unknown kind of neighbour {kind!r}")
 
-    def wait_up(self, timeout: float = 20.0) -> Branch:
-        for neighbour in self.neighbours:
-            neighbour.wait_up(timeout)
-        deadline = time.monotonic() + timeout
-        while True:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"cyme-branch exited:\n{self.log.read_text()}")
-            try:
-                if httpx.get(f"{self.url}/ping", timeout=1).status_code == 200:
-                    return self
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(f"cyme-branch did not start:\n{self.log.read_text()}")
-            time.sleep(0.02)
+    def wait_up(self) -> Branch:
+        self.live.wait_ready()
+        return self
 
     def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        self.live.close()
         for neighbour in self.neighbours:
-            neighbour.stop()
+            neighbour.close()
         for listener in self.listeners:
             listener.close()
-        shutil.rmtree(self.root, ignore_errors=True)
 
 
 class BranchPool:

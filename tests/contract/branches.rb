@@ -8,7 +8,7 @@ require_relative "../../ruby-client/test/live_branch"
 module Contract
   # A fresh cyme-branch with fault injection (a LiveBranch), and what its
   # config asks for: a token, neighbours (live branches, dead URLs,
-  # listeners that never answer).
+  # listeners that never answer), origins and host names allowed.
   class Branch
     attr_reader :id, :token
 
@@ -18,11 +18,8 @@ module Contract
       @neighbours = []
       @listeners = []
       peers = config.fetch("peers", {}).map { |peer, kind| "#{peer}=#{peer_url(peer, kind)}" }
-      args = %w[sup_interval restart_max restart_window].flat_map do |key|
-        config.key?(key) ? ["--#{key.tr('_', '-')}", config[key].to_s] : []
-      end
       @branch = LiveBranch.new(id:, token: @token, peers:, peer_timeout: config["peer_timeout"],
-                               fault_injection: true, args:).start(wait: false)
+                               fault_injection: true, args: arguments(config)).start(wait: false)
     end
 
     def url = @branch.url
@@ -39,6 +36,16 @@ module Contract
     end
 
     private
+
+    # The arguments a config asks for beyond LiveBranch's own: the
+    # supervisor's pace and restart storms, origins and host names allowed.
+    def arguments(config)
+      %w[sup_interval restart_max restart_window].flat_map do |key|
+        config.key?(key) ? ["--#{key.tr('_', '-')}", config[key].to_s] : []
+      end +
+        config.fetch("allow_origins", []).flat_map { |origin| ["--allow-origin", origin] } +
+        config.fetch("allow_hosts", []).flat_map { |host| ["--allow-host", host] }
+    end
 
     def peer_url(peer, kind)
       case kind

@@ -1,7 +1,7 @@
 """operationId -> the Python SDK call that performs it: the runner's one table.
 
-Each entry gets the `Sdk` of the step (its client, sync or async, and handles
-for apps and instances), the step's `Args` (by the spec's names) and the
+Each entry gets the `Sdk` of the step (its client, `Client` or `AsyncClient`,
+and handles for apps and instances), the step's `Args` (by the spec's names) and the
 per-call options (`extra_headers`, `idempotency_key`). It makes exactly one
 SDK call, so that a fault or an error belongs to that operation alone: the
 handles are the SDK's own `App` and `Instance` objects for a name, made
@@ -16,13 +16,17 @@ from collections.abc import Callable
 from typing import Any, Literal
 
 import cyme
+import httpx
 from cyme import RequestOptions
 from cyme.types import CymeModel
 
-from contract import Call, Failure, Outcome
+from contract import Call, Failure, Outcome, canonical
 from matching import ScenarioError
 
-Mode = Literal["sync", "async"]
+# The runs of every scenario: `Client`, `AsyncClient` on httpx's transport,
+# and `AsyncClient` on aiohttp's (`DefaultAioHttpClient`); verdict.py expects each.
+Mode = Literal["sync", "async", "aiohttp"]
+MODES: tuple[Mode, ...] = ("sync", "async", "aiohttp")
 
 
 class Args:
@@ -60,12 +64,13 @@ class Sdk:
         self.mode = mode
 
     def app(self, name: str) -> Any:
-        handle = (cyme.AsyncApp if self.mode == "async" else cyme.App).model_construct(name=name)
+        cls = cyme.App if self.mode == "sync" else cyme.AsyncApp
+        handle = cls.model_construct(name=name)
         handle._client = self.client  # what the SDK does with an app it fetched
         return handle
 
     def instance(self, app: str, name: str) -> Any:
-        cls = cyme.AsyncInstance if self.mode == "async" else cyme.Instance
+        cls = cyme.Instance if self.mode == "sync" else cyme.AsyncInstance
         handle = cls.model_construct(app=app, name=name)
         handle._client = self.client
         return handle
@@ -194,7 +199,8 @@ def failure(error: cyme.APIError) -> Failure:
 
 class PythonSdk:
     """Runs calls through `cyme.Client` or `cyme.AsyncClient`, one client per
-    distinct client setting of the scenario."""
+    distinct client setting of the scenario; in the `aiohttp` mode they all
+    send through one `DefaultAioHttpClient`, as a program's clients may."""
 
     def __init__(self, mode: Mode, url: str, token: str | None) -> None:
         self.mode = mode
@@ -202,19 +208,26 @@ class PythonSdk:
         self.token = token
         self.loop = asyncio.new_event_loop()
         self._clients: dict[tuple[Any, ...], cyme.Client | cyme.AsyncClient] = {}
+        self._http: httpx.AsyncClient | None = None
 
     def client(self, settings: dict[str, Any]) -> cyme.Client | cyme.AsyncClient:
         token = settings.get("token", self.token)
-        key = (token, settings.get("max_retries"), settings.get("timeout"))
+        headers = settings.get("headers", {})
+        key = (token, settings.get("max_retries"), settings.get("timeout"), canonical(headers))
         if key not in self._clients:
-            cls = cyme.AsyncClient if self.mode == "async" else cyme.Client
             # "" and not None: None would fall back to CYME_TOKEN.
-            self._clients[key] = cls(
-                self.url,
-                token=token or "",
-                max_retries=settings.get("max_retries"),
-                timeout=settings.get("timeout"),
-            )
+            options: dict[str, Any] = {
+                "token": token or "",
+                "max_retries": settings.get("max_retries"),
+                "timeout": settings.get("timeout"),
+                "headers": headers,
+            }
+            if self.mode == "sync":
+                self._clients[key] = cyme.Client(self.url, **options)
+            else:
+                if self.mode == "aiohttp" and self._http is None:
+                    self._http = cyme.DefaultAioHttpClient()
+                self._clients[key] = cyme.AsyncClient(self.url, http_client=self._http, **options)
         return self._clients[key]
 
     def call(self, call: Call) -> Outcome:
@@ -247,4 +260,6 @@ class PythonSdk:
                 self.loop.run_until_complete(client.aclose())
             else:
                 client.close()
+        if self._http is not None:
+            self.loop.run_until_complete(self._http.aclose())
         self.loop.close()

@@ -135,8 +135,8 @@ module RubyOps
 
   def short_name(error) = error.class.name.split("::").last
 
-  # Runs calls through Cyme::Client: one client per token of the scenario,
-  # and Client#with_options for a step's max_retries and timeout.
+  # Runs calls through Cyme::Client: one client per token and headers of the
+  # scenario, and Client#with_options for a step's max_retries and timeout.
   class RubySdk
     def initialize(url, token)
       @url = url
@@ -146,7 +146,8 @@ module RubyOps
 
     def client(settings)
       token = settings.fetch("token", @token)
-      client = @clients[token] ||= Cyme::Client.new(@url, token: token)
+      headers = settings.fetch("headers", {})
+      client = @clients[[token, headers]] ||= Cyme::Client.new(@url, token: token, headers: headers)
       options = {}
       options[:max_retries] = settings["max_retries"] if settings.key?("max_retries")
       options[:timeout] = options[:open_timeout] = settings["timeout"].to_f if settings.key?("timeout")

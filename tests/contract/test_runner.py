@@ -23,9 +23,8 @@ from cyme_branch.spec import Spec
 
 from contract import HERE, REPO, SPEC, Call
 from matching import ScenarioError
-from python_ops import OPS, Args, Mode, PythonSdk, Sdk
+from python_ops import MODES, OPS, Args, Mode, PythonSdk, Sdk
 
-MODES: tuple[Mode, ...] = ("sync", "async")
 BREAKAGES = {
     # getApp's route has the wrong path: /apps/NAME instead of /NAME.
     "wrong_path": """
@@ -46,7 +45,7 @@ BREAKAGES = {
 
 
 def run_runner(tmp_path: Path, scenario: str, breakage: str | None) -> tuple[int, str, Any]:
-    """Run one scenario through the Python runner (both modes); return its exit
+    """Run one scenario through the Python runner (every mode); return its exit
     status, its output and the results file it wrote."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CYME_")}
     env["CYME_CONTRACT_RESULTS"] = str(tmp_path)
@@ -66,13 +65,13 @@ def run_runner(tmp_path: Path, scenario: str, breakage: str | None) -> tuple[int
 def test_unbroken_the_scenarios_pass(tmp_path: Path) -> None:
     status, output, runs = run_runner(tmp_path, "apps", None)
     assert status == 0, output
-    assert runs == {"async": "passed", "sync": "passed"}
+    assert runs == dict.fromkeys(MODES, "passed")
 
 
 def test_a_method_sent_to_the_wrong_path_fails(tmp_path: Path) -> None:
     status, output, runs = run_runner(tmp_path, "apps", "wrong_path")
     assert status == 1
-    assert runs == {"async": "failed", "sync": "failed"}
+    assert runs == dict.fromkeys(MODES, "failed")
     # The first getApp step expects the app, and gets a 404 from the wrong path.
     assert "apps, step 6 (getApp): expected a result, got NotFoundError (404)" in output
 
@@ -80,7 +79,7 @@ def test_a_method_sent_to_the_wrong_path_fails(tmp_path: Path) -> None:
 def test_a_wrong_error_mapping_fails(tmp_path: Path) -> None:
     status, output, runs = run_runner(tmp_path, "branch", "wrong_error")
     assert status == 1
-    assert runs == {"async": "failed", "sync": "failed"}
+    assert runs == dict.fromkeys(MODES, "failed")
     assert "expected NotFoundError, got ConflictError (404)" in output
 
 
@@ -128,7 +127,7 @@ def test_each_entry_sends_its_operation(mode: Mode) -> None:
     transport = httpx.MockTransport(_intercept)
     client = (
         cyme.AsyncClient("http://127.0.0.1:9", http_client=httpx.AsyncClient(transport=transport))
-        if mode == "async"
+        if mode != "sync"
         else cyme.Client("http://127.0.0.1:9", http_client=httpx.Client(transport=transport))
     )
     loop = asyncio.new_event_loop()

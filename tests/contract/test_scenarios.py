@@ -1,5 +1,6 @@
-"""The Python runner: every scenario through `cyme.Client` and `cyme.AsyncClient`,
-each run against a fresh branch."""
+"""The Python runner: every scenario through `cyme.Client`, and through
+`cyme.AsyncClient` on each of its transports (httpx's and aiohttp's), each run
+against a fresh branch."""
 
 from __future__ import annotations
 
@@ -7,12 +8,12 @@ import pytest
 
 from branches import BranchPool
 from contract import Scenario, load_all, run
-from python_ops import Mode, PythonSdk
+from python_ops import MODES, Mode, PythonSdk
 
 SCENARIOS = load_all()
 
 
-@pytest.mark.parametrize("mode", ["sync", "async"])
+@pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=str)
 def test_scenario(scenario: Scenario, mode: Mode, pool: BranchPool) -> None:
     with pool.take(scenario.branch) as branch:

@@ -22,8 +22,9 @@ from typing import Any
 
 from contract import REPO, load_all
 
-# The runs each runner makes of every scenario.
-RUNS: dict[str, tuple[str, ...]] = {"python": ("sync", "async"), "ruby": ("sync",)}
+# The runs each runner makes of every scenario (Python's: python_ops.MODES,
+# `AsyncClient` once on httpx's transport and once on aiohttp's).
+RUNS: dict[str, tuple[str, ...]] = {"python": ("sync", "async", "aiohttp"), "ruby": ("sync",)}
 
 
 @dataclass(frozen=True)
@@ -82,9 +83,12 @@ def decide(
 def render(verdict: Verdict) -> str:
     columns = [f"{language} {mode}" for language, modes in RUNS.items() for mode in modes]
     width = max([len("scenario"), *(len(name) for name, _ in verdict.table)])
-    lines = ["  ".join(["scenario".ljust(width), *(c.ljust(13) for c in columns)]).rstrip()]
+    # Each column as wide as its name or its widest outcome ("skipped", "missing").
+    widths = [max(len(c), len("missing")) for c in columns]
+    lines = ["  ".join(["scenario".ljust(width), *map(str.ljust, columns, widths)]).rstrip()]
     for name, row in verdict.table:
-        lines.append("  ".join([name.ljust(width), *(row[c].ljust(13) for c in columns)]).rstrip())
+        cells = [row[c].ljust(w) for c, w in zip(columns, widths, strict=True)]
+        lines.append("  ".join([name.ljust(width), *cells]).rstrip())
     if verdict.ok:
         lines.append(f"{len(verdict.table)} scenarios, every one passed in every run.")
     else:

@@ -8,9 +8,11 @@
 
 The layers, each importing only those below it (`make lint` checks it):
 `_cli` on top, then the clients (`_client`), the resources (`resources`),
-the typed `call()` (`_calls`), the base client (`_base_client`), and at the
-bottom the models (`types`), the route table (`_routes`) and the plain
-modules (exceptions, options, constants).
+the typed `call()` (`_calls`), the base client (`_base_client`), the
+recording of answers (`_response`) beside httpx on aiohttp (`_aiohttp`), the
+httpx clients with the SDK's defaults (`_http`), and at the bottom the models
+(`types`), the route table (`_routes`) and the plain modules (exceptions,
+options, constants).
 """
 
 import typing as _typing
@@ -18,6 +20,7 @@ import typing as _typing
 from ._base_client import BaseClient
 from ._client import AsyncClient, Client
 from ._constants import (
+    DEFAULT_CONNECTION_LIMITS,
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
     INITIAL_RETRY_DELAY,
@@ -36,9 +39,11 @@ from ._exceptions import (
     ConflictError,
     InternalServerError,
     NotFoundError,
+    PermissionDeniedError,
     RateLimitError,
     UnprocessableEntityError,
 )
+from ._http import DefaultAsyncHttpxClient, DefaultHttpxClient
 from ._options import RequestOptions
 from ._response import RawResponse
 from ._routes import ROUTES as OPERATIONS
@@ -46,6 +51,7 @@ from ._version import __version__
 
 if _typing.TYPE_CHECKING:
     from . import types
+    from ._aiohttp import DefaultAioHttpClient
     from .resources import (
         App,
         Apps,
@@ -75,13 +81,25 @@ if _typing.TYPE_CHECKING:
 
 
 # The models (pydantic classes) load on first use: with the first client made,
-# or when one of the names above is looked up, rather than with `import cyme`.
+# or when one of the names above is looked up, rather than with `import cyme`;
+# so does aiohttp, with `DefaultAioHttpClient` (the `aiohttp` extra).
 def __getattr__(name: str) -> object:
     if name not in __all__:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     # import_module, not `from . import`: that would look the name up here again.
     from importlib import import_module  # noqa: PLC0415
 
+    if name == "DefaultAioHttpClient":
+        try:
+            aiohttp_module = import_module("._aiohttp", __name__)
+        except ModuleNotFoundError as exc:
+            raise ModuleNotFoundError(
+                f"cyme.DefaultAioHttpClient needs the aiohttp extra ({exc.name} is missing):"
+                " pip install 'cyme[aiohttp]'",
+                name=exc.name,
+            ) from exc
+        globals()[name] = aiohttp_module.DefaultAioHttpClient
+        return aiohttp_module.DefaultAioHttpClient
     types = import_module(".types", __name__)
     if name == "types":
         return types
@@ -97,6 +115,7 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "DEFAULT_CONNECTION_LIMITS",
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_TIMEOUT",
     "INITIAL_RETRY_DELAY",
@@ -128,11 +147,15 @@ __all__ = [
     "ConflictError",
     "Consumer",
     "Consumers",
+    "DefaultAioHttpClient",
+    "DefaultAsyncHttpxClient",
+    "DefaultHttpxClient",
     "Instance",
     "Instances",
     "InternalServerError",
     "NotFoundError",
     "Operation",
+    "PermissionDeniedError",
     "Problem",
     "Queue",
     "Queues",

@@ -10,6 +10,18 @@ DEFAULT_BASE_URL = "http://localhost:8000"
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 """30 s to read an answer, 5 s to connect."""
 
+DEFAULT_CONNECTION_LIMITS = httpx.Limits(
+    max_connections=100, max_keepalive_connections=100, keepalive_expiry=5.0
+)
+"""At most 100 connections to the branch, each kept alive 5 s when idle.
+
+Every connection is kept, not only 20 as httpx keeps by default: aiohttp has
+no such bound, and the two transports of `AsyncClient` (httpx's own and
+`DefaultAioHttpClient`) are to mean the same by one setting. It also spares
+more than 20 calls in flight from httpx's pool closing each connection that
+falls idle while it holds more than 20, and opening another for the next call.
+"""
+
 DEFAULT_MAX_RETRIES = 2
 """Retries after the first attempt, so at most three requests per call."""
 

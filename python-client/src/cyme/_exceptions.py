@@ -6,6 +6,7 @@
     └── APIStatusError              an answer with a 4xx or 5xx status
         ├── BadRequestError             400
         ├── AuthenticationError         401
+        ├── PermissionDeniedError       403
         ├── NotFoundError               404
         ├── ConflictError               409
         ├── UnprocessableEntityError    422
@@ -33,6 +34,7 @@ __all__ = [
     "ConflictError",
     "InternalServerError",
     "NotFoundError",
+    "PermissionDeniedError",
     "RateLimitError",
     "UnprocessableEntityError",
 ]
@@ -118,6 +120,12 @@ class AuthenticationError(APIStatusError):
     """401: the branch wants a token (`token=` or CYME_TOKEN) it did not get."""
 
 
+class PermissionDeniedError(APIStatusError):
+    """403: the branch refused the request whatever the token: it came from a web
+    page of an origin the branch does not serve, or named a host it does not
+    answer to (`problem_type` says which)."""
+
+
 class NotFoundError(APIStatusError):
     """404: no such app, instance, queue, consumer, branch or route."""
 
@@ -141,6 +149,7 @@ class InternalServerError(APIStatusError):
 STATUS_ERRORS: dict[int, type[APIStatusError]] = {
     400: BadRequestError,
     401: AuthenticationError,
+    403: PermissionDeniedError,
     404: NotFoundError,
     409: ConflictError,
     422: UnprocessableEntityError,

@@ -10,6 +10,7 @@ module Cyme
   #       └── APIStatusError         a 4xx or 5xx response (other statuses)
   #           ├── BadRequestError            400
   #           ├── AuthenticationError        401
+  #           ├── PermissionDeniedError      403
   #           ├── NotFoundError              404
   #           ├── ConflictError              409
   #           ├── UnprocessableEntityError   422
@@ -129,6 +130,10 @@ module Cyme
   class BadRequestError < APIStatusError; end
   # 401: the branch needs a token, and this one is missing or wrong.
   class AuthenticationError < APIStatusError; end
+  # 403: refused whatever the token: a web page of an origin the branch does not
+  # serve sent it, or it named a host the branch does not answer to
+  # (`problem_type` says which).
+  class PermissionDeniedError < APIStatusError; end
   # 404: no such app, instance, queue, consumer, branch or route.
   class NotFoundError < APIStatusError; end
   # 409: the request conflicts with the branch's state (a taken name...).
@@ -143,6 +148,7 @@ module Cyme
   APIStatusError::STATUS_ERRORS.merge!(
     400 => BadRequestError,
     401 => AuthenticationError,
+    403 => PermissionDeniedError,
     404 => NotFoundError,
     409 => ConflictError,
     422 => UnprocessableEntityError,

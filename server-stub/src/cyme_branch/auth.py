@@ -50,7 +50,8 @@ def _digest(token: str) -> bytes:
 
 
 def is_loopback(host: str) -> bool:
-    """True for addresses only this machine can reach."""
+    """True for addresses only this machine can reach: `localhost` and loopback
+    addresses, names that no DNS answer can re-point (browsers.py)."""
     if host == "localhost":
         return True
     try:

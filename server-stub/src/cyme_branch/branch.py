@@ -14,6 +14,7 @@ from typing import IO, Any
 
 from . import __version__
 from .auth import TokenAuth
+from .browsers import ANY_ADDRESS, BrowserPolicy
 from .faults import FaultInjector
 from .idempotency import FILE_NAME as IDEMPOTENCY_NAME
 from .idempotency import IdempotencyCache
@@ -31,8 +32,6 @@ log = logging.getLogger("cyme.branch")
 
 DB_NAME = ".branch.sqlite3"  # a dot name: no instance can be called that
 LOCK_NAME = ".branch.lock"
-# Addresses that mean "every interface": the branch's URL names localhost then.
-_ANY_HOST = frozenset({"", "0.0.0.0", "::"})  # noqa: S104 (compared, not bound)
 WORKER_FILES = frozenset({"worker.log", "worker.pid", "worker.statedb"})
 # Celery's state database may be several files (`worker.statedb.dat`, ...),
 # depending on the dbm module the worker's Python has.
@@ -62,6 +61,10 @@ class BranchConfig:
     restart_window: float = 300.0
     # GET /metrics without the token.
     metrics_public: bool = False
+    # Web pages: origins that may call the branch, host names it answers to
+    # (browsers.py), beyond its own.
+    allow_origins: tuple[str, ...] = ()
+    allow_hosts: tuple[str, ...] = ()
 
     @property
     def restart_policy(self) -> RestartPolicy:
@@ -85,6 +88,12 @@ class Branch:
         self.spec = spec
         self.validator = RequestValidator(spec)
         self.auth = TokenAuth(config.token)
+        self.browsers = BrowserPolicy(
+            listen_host=config.host,
+            has_token=config.token is not None,
+            allow_hosts=config.allow_hosts,
+            allow_origins=config.allow_origins,
+        )
         self.faults = FaultInjector() if config.allow_fault_injection else None
         self.neighbours = neighbours or Neighbours([], 5.0, None, spec)
         self._lock: IO[str] | None = None
@@ -121,7 +130,7 @@ class Branch:
     @property
     def url(self) -> str:
         """The branch's URL, without a trailing slash (`localhost` for every interface)."""
-        host = "localhost" if self.config.host in _ANY_HOST else self.config.host
+        host = "localhost" if self.config.host in ANY_ADDRESS else self.config.host
         if ":" in host:
             host = f"[{host}]"
         return f"http://{host}:{self.config.port}"

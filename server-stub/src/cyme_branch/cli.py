@@ -27,6 +27,7 @@ from . import __version__
 from .app import serve
 from .auth import TOKEN_ENV, is_loopback
 from .branch import Branch, BranchConfig, BranchError
+from .browsers import ANY_ADDRESS, allowed_host_argument, parse_origin
 from .logs import LineHandler
 from .peers import Neighbours, Peer
 from .spec import Spec
@@ -75,6 +76,22 @@ def restart_count(text: str) -> int:
     if not text.isdigit() or int(text) > 1000:
         raise argparse.ArgumentTypeError(f"not a number of restarts from 0 to 1000: {text!r}")
     return int(text)
+
+
+def origin(text: str) -> str:
+    """A value of --allow-origin: an exact origin, as browsers send it."""
+    try:
+        return parse_origin(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"bad origin {text!r}: {exc}") from None
+
+
+def host(text: str) -> str:
+    """A value of --allow-host: a host name or address, without a port."""
+    try:
+        return allowed_host_argument(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"bad host {text!r}: {exc}") from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -159,6 +176,24 @@ def build_parser() -> argparse.ArgumentParser:
         "--insecure-bind",
         action="store_true",
         help="without a token, serve other addresses than loopback anyway",
+    )
+    parser.add_argument(
+        "--allow-origin",
+        action="append",
+        default=[],
+        type=origin,
+        metavar="ORIGIN",
+        help="let web pages of this origin call the branch, such as http://localhost:3000 "
+        "(repeatable; the branch's own pages always may)",
+    )
+    parser.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        type=host,
+        metavar="NAME",
+        help="answer requests for this host name too (repeatable; without a token the "
+        "branch answers loopback names only, against DNS rebinding)",
     )
     parser.add_argument(
         "--peer",
@@ -263,6 +298,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         restart_max=args.restart_max,
         restart_window=args.restart_window,
         metrics_public=args.metrics_public,
+        allow_origins=tuple(args.allow_origin),
+        allow_hosts=tuple(args.allow_host),
     )
     spec = Spec.load(args.spec)
     try:
@@ -277,6 +314,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         log.info("no token: serving loopback only (give --token-file to serve a network)")
     else:
         log.warning("no token and --insecure-bind: anyone who can reach %s controls it", host)
+        if not args.allow_host:
+            also = "" if host in ANY_ADDRESS else f" and {host}"
+            log.warning(
+                "only requests for loopback names%s are answered (DNS rebinding): give the "
+                "names and addresses other machines reach the branch by with --allow-host",
+                also,
+            )
+    log.info("%s", branch.browsers.describe())
     if args.allow_fault_injection:
         log.warning("fault injection is on: the Cyme-Fault header is obeyed")
     log.info("cyme-branch %s: id %s, state in %s", __version__, config.id, config.directory)

@@ -7,7 +7,10 @@ effect changes the store first (the desired state) and then tells the
 supervisor, so that a branch that stops between the two brings the instance
 up as stored when it starts again.
 
-`HANDLERS`, at the end, binds every operationId to its check and effect.
+`HANDLERS`, at the end, binds every operationId to its check and effect;
+`PAGES` names the operations that answer an HTML page, and how to get it
+with its headers (its Content-Security-Policy), which the pipeline's
+browser headers step adds to the page.
 """
 
 from __future__ import annotations
@@ -16,10 +19,11 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from . import depth, docs, scheduled, tasks
+from .browsers import Page
 from .metrics import CONTENT_TYPE as METRICS_TYPE
 from .operations import Handler, Reply, nothing, template_target
 from .peers import ID_HEADER
@@ -542,4 +546,11 @@ HANDLERS: Mapping[str, Handler[Any]] = {
     "getTaskState": Handler(task_followable, tasks.state),
     "getTaskResult": Handler(task_followable, tasks.result),
     "waitTaskResult": Handler(task_followable, tasks.wait),
+}
+
+# The operations whose answer is an HTML page: each with the page and its
+# headers (browsers.Page). openapi.yaml's `text/html` answers and these must
+# be the same operations, or the branch does not start.
+PAGES: Mapping[str, Callable[[Branch], Page]] = {
+    "getDocs": docs.reference_page,
 }

@@ -7,15 +7,16 @@ A step is one of two kinds:
   does its part around `call_next` (or answers without calling it);
 - `Check(name, bind)`: `bind(branch)` returns a plain function of the
   `Exchange` that looks at it, fills it in or raises a problem, and lets
-  the request go on.
+  the request go on (it returns None), or answers it at once (it returns
+  the `Answer`: a CORS preflight).
 
 Either `bind` may return None: the step has nothing to do on this branch (no
 token: no authentication). `build()` chains the steps once, when the branch
 starts; checks in a row become one call, so a request costs little more
 than the work of its steps.
 
-To add a step (a Host check, CORS, metrics per operation...), write its
-function and put one line for it in `PIPELINE`, at its place in the order.
+To add a step (metrics per operation, say), write its function and put one
+line for it in `PIPELINE`, at its place in the order.
 """
 
 from __future__ import annotations
@@ -33,7 +34,16 @@ from urllib.parse import parse_qsl, unquote
 from aiohttp import web
 
 from . import faults
-from .handlers import HANDLERS
+from .browsers import (
+    EXPOSE_HEADERS,
+    ORIGIN,
+    REQUEST_METHOD,
+    REQUEST_PRIVATE_NETWORK,
+    SEC_FETCH_SITE,
+    preflight_headers,
+    request_authority,
+)
+from .handlers import HANDLERS, PAGES
 from .idempotency import fingerprint
 from .metrics import measure
 from .problems import (
@@ -45,7 +55,7 @@ from .problems import (
     PayloadTooLarge,
     Problem,
 )
-from .rendering import Answer, render, render_problem
+from .rendering import COMMON_HEADERS, Answer, render, render_problem
 from .spec import Operation, Route
 from .supervisor import deadline as worker_deadline
 from .validation import Inputs
@@ -73,6 +83,7 @@ class Exchange:
         "legacy_nowait",
         "method",
         "operation",
+        "origin",
         "path",
         "path_values",
         "query",
@@ -87,7 +98,8 @@ class Exchange:
     request_id: str
     method: str  # the request's method; GET for HEAD
     route: Route | None  # None: no path of the spec matches
-    operation: Operation | None  # None: the route has no such method
+    operation: Operation | None  # None: the route has no such method, or not routed yet
+    origin: str | None  # the Origin of a web page the branch serves, None without one
     path_values: dict[str, str]  # the path's parameters, decoded
     legacy_nowait: bool  # the path had the original branch's `!` segment
     body: bytes
@@ -100,10 +112,11 @@ class Exchange:
         self.request_id = ""
         self.body = b""
         self.operation = None
+        self.origin = None
 
 
 Endpoint = Callable[[Exchange], Awaitable[Answer]]
-CheckFunction = Callable[[Exchange], None]
+CheckFunction = Callable[[Exchange], Answer | None]
 
 
 @dataclass(frozen=True)
@@ -116,7 +129,7 @@ class Step:
 
 @dataclass(frozen=True)
 class Check:
-    """A step that looks at the request, and raises a problem or lets it go on."""
+    """A step that looks at the request, and raises a problem, lets it go on or answers it."""
 
     name: str
     bind: Callable[[Branch], CheckFunction | None]
@@ -157,6 +170,39 @@ def request_id(branch: Branch, call_next: Endpoint) -> Endpoint:
         return answer
 
     return step
+
+
+def browser_headers(branch: Branch, call_next: Endpoint) -> Endpoint:
+    """On the way back: CORS headers on every answer to a web page the branch
+    serves (its origin allowed by the cross-site step), and on an HTML page
+    (an operation of `PAGES`) its Content-Security-Policy and the headers
+    that keep it from being framed or leaking its URL (browsers.Page).
+    Every answer has `Vary: Origin` and `nosniff` already (rendering.py)."""
+    pages = {op.operation_id: PAGES[op.operation_id] for op in _pages_of(branch)}
+
+    async def step(x: Exchange) -> Answer:
+        answer = await call_next(x)
+        if x.origin is not None:
+            answer.headers["Access-Control-Allow-Origin"] = x.origin
+            answer.headers["Access-Control-Expose-Headers"] = EXPOSE_HEADERS
+        op = x.operation
+        if op is not None and answer.status == 200 and op.operation_id in pages:
+            answer.headers.update(pages[op.operation_id](branch).headers)
+        return answer
+
+    return step
+
+
+def _pages_of(branch: Branch) -> list[Operation]:
+    """The operations that answer an HTML page: each must be in `PAGES`, so
+    that none is served without its headers."""
+    ops = branch.spec.operations
+    html = branch.spec.html_operations()
+    if html != set(PAGES):
+        raise RuntimeError(
+            f"openapi.yaml's HTML pages {sorted(html)} are not PAGES {sorted(PAGES)}"
+        )
+    return [ops[op_id] for op_id in sorted(html)]
 
 
 class Dropped(Exception):
@@ -231,6 +277,56 @@ def routing(branch: Branch) -> CheckFunction:
         method = x.request.method
         x.method = "GET" if method == "HEAD" else method
         x.operation = x.route.operations.get(x.method) if x.route is not None else None
+
+    return check
+
+
+def check_host(branch: Branch) -> CheckFunction | None:
+    """DNS rebinding: the Host must be a name the branch answers to (browsers.py);
+    a branch with a token and no --allow-host has no such rule."""
+    policy = branch.browsers
+    if policy.hosts is None:
+        return None
+    check_authority = policy.check_host
+
+    def check(x: Exchange) -> None:
+        request = x.request
+        check_authority(request_authority(request.raw_path, request.headers))
+
+    return check
+
+
+def cross_site(branch: Branch) -> CheckFunction:
+    """A request from a web page must come from an origin the branch serves:
+    its own, or one given with --allow-origin (browsers.py). Programs send
+    neither Origin nor Sec-Fetch-Site, and pass at the cost of two lookups."""
+    check_origin = branch.browsers.check_origin
+
+    def check(x: Exchange) -> None:
+        request = x.request
+        headers = request.headers
+        if ORIGIN in headers or SEC_FETCH_SITE in headers:
+            x.origin = check_origin(headers, request_authority(request.raw_path, headers))
+
+    return check
+
+
+def preflight(branch: Branch) -> CheckFunction:
+    """A CORS preflight (OPTIONS with Origin and Access-Control-Request-Method)
+    from an allowed origin is answered 204 here, before auth: browsers send no
+    token with one. Any other OPTIONS goes on, to its 401, 404 or 405."""
+    methods = {op.method for op in branch.spec.operations.values()} | {"HEAD"}
+    plain = {**COMMON_HEADERS, **preflight_headers(methods, private_network=False)}
+    private = {**COMMON_HEADERS, **preflight_headers(methods, private_network=True)}
+
+    def check(x: Exchange) -> Answer | None:
+        if x.origin is None or x.request.method != "OPTIONS":
+            return None
+        headers = x.request.headers
+        if REQUEST_METHOD not in headers:
+            return None
+        asks_private = headers.get(REQUEST_PRIVATE_NETWORK) == "true"
+        return Answer(204, (private if asks_private else plain).copy(), b"")
 
     return check
 
@@ -410,7 +506,11 @@ def handler(branch: Branch, call_next: Endpoint) -> Endpoint:
 PIPELINE: tuple[Step | Check, ...] = (
     Step("request id", request_id),
     Step("metrics", measure),
+    Step("browser headers", browser_headers),
     Step("errors", errors),
+    Check("host", check_host),
+    Check("cross-site", cross_site),
+    Check("preflight", preflight),
     Check("routing", routing),
     Check("auth", authenticate),
     Step("faults", inject_faults),
@@ -429,19 +529,23 @@ async def _unanswered(x: Exchange) -> Answer:
 
 
 def _checks(checks: list[CheckFunction], call_next: Endpoint) -> Endpoint:
-    """Checks in a row, as one step."""
+    """Checks in a row, as one step; the first that answers ends it."""
     if len(checks) == 1:
         (only,) = checks
 
         async def one(x: Exchange) -> Answer:
-            only(x)
+            answer = only(x)
+            if answer is not None:
+                return answer
             return await call_next(x)
 
         return one
 
     async def several(x: Exchange) -> Answer:
         for check in checks:
-            check(x)
+            answer = check(x)
+            if answer is not None:
+                return answer
         return await call_next(x)
 
     return several

@@ -3,6 +3,9 @@
     Problem                      any answer that is not a success
      ├── MalformedRequest        400  the request cannot be parsed
      ├── Unauthorized            401  carries WWW-Authenticate
+     ├── Forbidden               403  refused whoever sends it (browsers.py)
+     │    ├── CrossSiteRequest         from a web page the branch does not serve
+     │    └── HostNotAllowed           for a host name the branch does not answer to
      ├── NotFound                404
      ├── MethodNotAllowed        405  carries the Allow header
      ├── Conflict                409
@@ -99,6 +102,28 @@ class Unauthorized(Problem):
         if invalid_token:
             challenge += ', error="invalid_token"'
         super().__init__(detail, headers={"WWW-Authenticate": challenge})
+
+
+class Forbidden(Problem):
+    """403: refused whatever the token, for where the request comes from."""
+
+    status = 403
+    slug = "forbidden"
+    title = "Forbidden"
+
+
+class CrossSiteRequest(Forbidden):
+    """A web page of an origin the branch does not serve made the request."""
+
+    slug = "cross-site-request"
+    title = "Cross-site request refused"
+
+
+class HostNotAllowed(Forbidden):
+    """The request's Host is not a name the branch answers to (DNS rebinding)."""
+
+    slug = "host-not-allowed"
+    title = "Host not allowed"
 
 
 class NotFound(Problem):

@@ -9,8 +9,11 @@ from typing import Any
 from .operations import Reply
 from .problems import Problem
 
-# On every answer.
-COMMON_HEADERS = {"Access-Control-Allow-Origin": "*"}
+# On every answer, even one to a request that is not HTTP (app.py): no
+# content sniffing, and `Vary: Origin` because what a web page may read of
+# an answer depends on its Origin (browsers.py; the Fetch standard's advice
+# to caches, 3.2.5).
+COMMON_HEADERS = {"Vary": "Origin", "X-Content-Type-Options": "nosniff"}
 PROBLEM_TYPE = "application/problem+json"
 
 

@@ -119,6 +119,17 @@ class Spec:
         resolved: dict[str, Any] = self.resolve(self.document["components"]["schemas"][name])
         return resolved
 
+    def html_operations(self) -> set[str]:
+        """The operationIds that answer an HTML page (a `text/html` response)."""
+        found = set()
+        for item in self.document["paths"].values():
+            for method in HTTP_METHODS:
+                if method in item:
+                    responses = self.resolve(item[method].get("responses", {}))
+                    if any("text/html" in (r.get("content") or {}) for r in responses.values()):
+                        found.add(item[method]["operationId"])
+        return found
+
     def find(self, parts: list[str]) -> Route | None:
         for route in self._by_length.get(len(parts), ()):
             if route.match(parts):

@@ -79,7 +79,8 @@ class LiveBranch:
     given in `CYME_BRANCH_TOKEN` with `token_in_env`; without one, the
     variable is removed from the branch's environment), `peers` (`URL` or
     `ID=URL`) and `peer_timeout`, `supervisor` with `sup_interval` and
-    `control_timeout`, `fault_injection`, `loglevel`; `args` are more
+    `control_timeout`, `fault_injection`, `allow_origins` and `allow_hosts`
+    (web pages, see browsers.py), `loglevel`; `args` are more
     arguments, `env` more environment variables. `argv` replaces every
     argument (to try the defaults); `prefix` goes before the command (such
     as `taskset --cpu-list 0`); `cwd` is where it runs (`directory` by
@@ -102,6 +103,8 @@ class LiveBranch:
         sup_interval: float | None = None,
         control_timeout: float | None = None,
         fault_injection: bool = False,
+        allow_origins: Sequence[str] = (),
+        allow_hosts: Sequence[str] = (),
         loglevel: str | None = None,
         args: Sequence[str] = (),
         env: Mapping[str, str] | None = None,
@@ -125,6 +128,8 @@ class LiveBranch:
         self.sup_interval = sup_interval
         self.control_timeout = control_timeout
         self.fault_injection = fault_injection
+        self.allow_origins = list(allow_origins)
+        self.allow_hosts = list(allow_hosts)
         self.loglevel = loglevel
         self.args = list(args)
         self.env = dict(env or {})
@@ -166,6 +171,10 @@ class LiveBranch:
             argv += ["--control-timeout", f"{self.control_timeout:g}"]
         if self.fault_injection:
             argv.append("--allow-fault-injection")
+        for origin in self.allow_origins:
+            argv += ["--allow-origin", origin]
+        for name in self.allow_hosts:
+            argv += ["--allow-host", name]
         if self.loglevel is not None:
             argv += ["-l", self.loglevel]
         return [*argv, *self.args]

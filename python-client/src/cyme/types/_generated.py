@@ -1,6 +1,6 @@
 # Generated from openapi.yaml by datamodel-code-generator (tools/generate_models.py);
 # do not edit.
-# openapi.yaml sha256: f2c1b48acc9b737e07f7b04d07c04b8eda8d2ad644ff36c5eba2a310fcec309d
+# openapi.yaml sha256: 0311d3233e59e67ae5c0e320d3f2752c76ddaecf5dbbe114715b3858ceee0095
 """Models of the component schemas of openapi.yaml."""
 
 from __future__ import annotations
