@@ -334,8 +334,9 @@ def py_kind(kind: str) -> str:
 
 
 def scheduled(route: Route) -> bool:
-    """Whether the operation may answer a `Scheduled` (202): it takes `nowait`."""
-    return any(field.name == "nowait" for field in route.query_params)
+    """Whether the operation may answer a `Scheduled`: a 202 to a change asked not to
+    wait (a sent task's 202 is its own answer)."""
+    return 202 in route.statuses and any(field.name == "nowait" for field in route.query_params)
 
 
 def py_result(route: Route) -> str:

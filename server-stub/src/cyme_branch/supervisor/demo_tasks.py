@@ -150,8 +150,15 @@ class DemoTasks:
         self._tasks.clear()
 
     def _stored(self, backend: str, task_id: str) -> _Task | None:
+        """The task as the backend knows it, or will: one in flight stores its states there."""
         store = self._stores.get(backend)
-        return None if store is None else store.get(task_id)
+        if store is None:
+            return None
+        found = store.get(task_id)
+        if found is None:
+            flying = self._tasks.get(task_id)
+            found = flying if flying is not None and flying.store is store else None
+        return found
 
     # -- a demo task's life ------------------------------------------------------------
 

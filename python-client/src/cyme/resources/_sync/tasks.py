@@ -159,8 +159,8 @@ class Tasks(Resource):
         5
         """
         body = {
-            "args": None if args is None else list(args),
-            "kwargs": None if kwargs is None else dict(kwargs),
+            "args": args,
+            "kwargs": kwargs,
             "queue": queue,
             "routing_key": routing_key,
             "countdown": countdown,
