@@ -101,8 +101,8 @@ lint: install ## ruff check, ruff format --check, mypy --strict and the SDK's im
 	$(BIN)/ruff format --check server-stub bench
 	cd server-stub && ../$(BIN)/mypy --strict src
 	cd ruby-client && rake lint typecheck
-	$(BIN)/ruff check --config server-stub/pyproject.toml tools
-	$(BIN)/ruff format --check --config server-stub/pyproject.toml tools
+	$(BIN)/ruff check --config server-stub/pyproject.toml tools examples
+	$(BIN)/ruff format --check --config server-stub/pyproject.toml tools examples
 	$(BIN)/mypy --strict --python-version 3.10 tools/check_generated.py tools/coverage_matrix.py \
 		tools/generate_routes.py tools/generate_models.py tools/generate_sync.py
 	cd python-client && ../$(BIN)/ruff check src tests && ../$(BIN)/ruff format --check src tests
