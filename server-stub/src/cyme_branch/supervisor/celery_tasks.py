@@ -12,8 +12,8 @@ broker that takes longer than the whole timeout leaves it unknown (504).
 Follow. A task's state is read with Celery's result backend for the app's
 backend URL (`get_task_meta`, in the same threads; one Celery app per
 backend URL, whose backend Celery keeps per thread), again and again until
-it is done or the wait is over, half as long again between two reads each
-time (2 ms to 100 ms). The first read gets the request's deadline; a later
+it is done or the wait is over, a quarter longer between two reads each
+time (1 ms to 100 ms). The first read gets the request's deadline; a later
 one that does not answer before the wait is over ends the wait with the
 state read before.
 
@@ -38,6 +38,7 @@ from . import time_left
 from .tasks import (
     FIRST_POLL,
     LAST_POLL,
+    POLL_GROWTH,
     TaskMessage,
     TaskMeta,
     check_readable,
@@ -129,7 +130,7 @@ class CeleryTasks:
             if meta.ready or left <= 0:
                 return meta
             await asyncio.sleep(min(pause, left))
-            pause = min(pause * 1.5, LAST_POLL)
+            pause = min(pause * POLL_GROWTH, LAST_POLL)
             limit = min(self._timeout, max(end - time.monotonic(), LAST_READ))
 
     async def revoke(

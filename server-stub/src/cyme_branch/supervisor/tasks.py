@@ -23,10 +23,11 @@ READY_STATES = frozenset({"SUCCESS", "FAILURE", "REVOKED"})
 # States whose result is an exception (Celery's EXCEPTION_STATES).
 EXCEPTION_STATES = frozenset({"FAILURE", "REVOKED", "RETRY"})
 # Seconds between two reads of a task that is not done yet, growing from the
-# first to the last by half again each time: a task done in a few
-# milliseconds is seen within a few more, a long one costs few reads.
-FIRST_POLL = 0.002
+# first to the last by a quarter each time: a task done in a few
+# milliseconds is seen within one more, a long one costs ten reads a second.
+FIRST_POLL = 0.001
 LAST_POLL = 0.1
+POLL_GROWTH = 1.25
 # Result backends whose results no other process can read.
 UNREADABLE_BACKENDS = {
     "rpc": "rpc:// sends each result back to the process that sent the task: "
