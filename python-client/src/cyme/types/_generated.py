@@ -1,6 +1,6 @@
 # Generated from openapi.yaml by datamodel-code-generator (tools/generate_models.py);
 # do not edit.
-# openapi.yaml sha256: 6faeb9b20d3dcd577c864946bced1d7a3052cf064c7273a4f02952a0cba8874b
+# openapi.yaml sha256: c33b639eedbedcc69cc13be14053c7f994a8d86e0c2f5ac5fc08650f79bd92f7
 """Models of the component schemas of openapi.yaml."""
 
 from __future__ import annotations
