@@ -66,7 +66,10 @@ class OperationsTest < Minitest::Test
       args = (route.path_params - bound).map { |name| values.fetch(name) }
       keywords = (route.body_fields || []).to_h { |name| [name.to_sym, FIELDS.fetch(name)] }
       # An operation with no method of its own (the original's routes) is Client#call's.
-      args, keywords = [route.operation_id], path_keywords(route, values) if method == "call"
+      if method == "call"
+        args = [route.operation_id]
+        keywords = path_keywords(route, values)
+      end
       sent = sent(cyme) { receiver.call(cyme, values).public_send(method, *args, **keywords) }
       assert_equal [sdk_http_method(route), fill(route.path, values)], sent, route.operation_id
     end
