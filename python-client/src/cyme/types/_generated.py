@@ -1,6 +1,6 @@
 # Generated from openapi.yaml by datamodel-code-generator (tools/generate_models.py);
 # do not edit.
-# openapi.yaml sha256: c33b639eedbedcc69cc13be14053c7f994a8d86e0c2f5ac5fc08650f79bd92f7
+# openapi.yaml sha256: d1d7db295a5454fd7e9837e49d2d4624d9618906b9a19918faa620e219625b42
 """Models of the component schemas of openapi.yaml."""
 
 from __future__ import annotations
