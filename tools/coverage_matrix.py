@@ -124,7 +124,13 @@ def ruby_methods() -> dict[str, str]:
 
 
 def exercised(step: dict[str, Any]) -> str | None:
-    """What a step exercises: 'success', '202' or an error status (None: no status)."""
+    """What a step exercises: 'success', '202' or an error status (None: no status).
+
+    A step that waits on its Scheduled answer (`wait`) was answered 202: what the
+    change came to (its result or error) is not a status of that request.
+    """
+    if step.get("wait"):
+        return "202"
     error = step.get("error")
     if error is None:
         return "202" if step.get("nowait") else "success"

@@ -105,7 +105,8 @@ class SpecReader:
         return None
 
     def response(self, op: dict[str, Any]) -> str:
-        """The success answer: a schema's name, `Consumer[]` for a list, a JSON type, or `text`."""
+        """The success answer: a schema's name, `Consumer[]` for a list, a JSON type, or `text`;
+        alternatives joined with `|`."""
         responses = op["responses"]
         for status in ("200", "201"):
             if status not in responses:
@@ -119,6 +120,11 @@ class SpecReader:
     def kind(self, schema: dict[str, Any]) -> str:
         name = self.ref_name(schema)
         resolved = self.deref(schema)
+        choices = resolved.get("anyOf") or resolved.get("oneOf")
+        if choices:
+            # One answer or another (names, or the objects with `details`):
+            # `string[]|Instance[]`, told apart by the JSON that comes.
+            return "|".join(self.kind(choice) for choice in choices)
         if resolved.get("type") == "array":
             return self.kind(resolved["items"]) + "[]"
         if resolved.get("type") == "object":
@@ -216,8 +222,9 @@ def python_table(routes: list[Route], digest: str) -> str:
         "fields (None when the operation takes no body), the header parameters,",
         "the kind of the success answer (a schema's name such as `Instance`,",
         "`Consumer[]` for a list of them, a JSON type such as `string[]`, or",
-        "`text`), every documented status, and the SDK method that performs the",
-        "operation (`x-sdk-method`).",
+        "`text`; `string[]|Instance[]` for one or the other, told apart by the",
+        "JSON that comes), every documented status, and the SDK method that",
+        "performs the operation (`x-sdk-method`).",
         '"""',
         "",
         "from __future__ import annotations",
@@ -313,14 +320,18 @@ def py_parameter(reader: SpecReader, field: Field) -> str:
     return f"{field.name}: {annotation} = None"
 
 
+def py_kind(kind: str) -> str:
+    """The Python type of one kind of answer."""
+    item, many = kind.removesuffix("[]"), kind.endswith("[]")
+    if item == "text":
+        return "str"
+    result = PY_SCALARS.get(item, f"types.{item}")
+    return f"list[{result}]" if many else result
+
+
 def py_result(route: Route) -> str:
     """The type of `call()`'s result: the answer's model, or `Scheduled` for a 202."""
-    kind, many = route.response.removesuffix("[]"), route.response.endswith("[]")
-    if kind == "text":
-        result = "str"
-    else:
-        result = PY_SCALARS.get(kind, f"types.{kind}")
-        result = f"list[{result}]" if many else result
+    result = " | ".join(py_kind(kind) for kind in route.response.split("|"))
     return result + (" | types.Scheduled" if 202 in route.statuses else "")
 
 
@@ -453,8 +464,9 @@ def ruby_table(routes: list[Route], digest: str) -> str:
         "  # the body's fields (nil when it takes no body), the header parameters,",
         "  # the kind of the success answer (a schema's name such as `Instance`,",
         "  # `Consumer[]` for a list of them, a JSON type such as `string[]`, or",
-        "  # `text`), every documented status, and the SDK method that performs it",
-        "  # (`x-sdk-method`, as the gem names it).",
+        "  # `text`; `string[]|Instance[]` for one or the other, told apart by the",
+        "  # JSON that comes), every documented status, and the SDK method that",
+        "  # performs it (`x-sdk-method`, as the gem names it).",
         "  Route = Struct.new(",
         "    :operation_id, :http_method, :path, :path_params, :query_params,",
         "    :body_fields, :headers, :response, :statuses, :sdk_method,",
@@ -522,12 +534,20 @@ def rbs_keyword(field: Field, name: str, reader: SpecReader) -> str:
     return f"{name}: {kind}" if field.required else f"?{name}: {kind.removesuffix('?')}?"
 
 
+def rbs_kind(kind: str) -> str:
+    """The RBS type of one kind of answer."""
+    item = kind.removesuffix("[]")
+    name = RBS_TYPES.get(item, f"Models::{item}")
+    return f"Array[{name}]" if kind.endswith("[]") else name
+
+
 def rbs_answer(route: Route) -> str:
-    """What Client#call returns: the model, list or JSON value; a Scheduled too after a 202."""
-    item = route.response.removesuffix("[]")
-    kind = RBS_TYPES.get(item, f"Models::{item}")
-    kind = f"Array[{kind}]" if route.response.endswith("[]") else kind
-    return f"({kind} | Models::Scheduled)" if 202 in route.statuses else kind
+    """What Client#call returns: the model, list or JSON value; a Scheduled too after a 202
+    (the gem's own, bound to the client, which can `wait`)."""
+    kinds = [rbs_kind(kind) for kind in route.response.split("|")]
+    if 202 in route.statuses:
+        kinds.append("Scheduled")  # Cyme::Scheduled, bound to the client: #wait
+    return kinds[0] if len(kinds) == 1 else "(" + " | ".join(kinds) + ")"
 
 
 def rbs_call(route: Route, reader: SpecReader) -> str:

@@ -46,6 +46,7 @@ RENAMES = {
         "AsyncInstances",
         "AsyncQueues",
         "AsyncResource",
+        "AsyncScheduled",
     )
 }
 

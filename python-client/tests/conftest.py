@@ -37,6 +37,12 @@ INSTANCE_JSON: dict[str, Any] = {
     "min_concurrency": 1,
     "max_concurrency": 1,
     "is_enabled": True,
+    "state": "running",
+    "since": "2026-11-30T21:02:03.114Z",
+    "pid": 7700,
+    "processes": 1,
+    "restarts": 0,
+    "last_exit": None,
 }
 
 

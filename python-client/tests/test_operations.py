@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable
 
 import pytest
+import respx
 import yaml
 from conftest import Api, unique
 from cyme_branch.testing import LiveBranch
@@ -19,8 +20,8 @@ from cyme import (
     Instance,
     NotFoundError,
     Queue,
-    Scheduled,
     Stats,
+    types,
 )
 
 
@@ -87,9 +88,10 @@ def test_queues_and_consumers(api: Api) -> None:
     queue = run(app.queues.add("tasks", exchange_type="topic", options={"durable": True}))
     assert isinstance(queue, Queue)
     assert (queue.exchange, queue.routing_key, queue.exchange_type) == ("tasks", "tasks", "topic")
-    assert run(app.queues.get("tasks")) == queue
+    got = run(app.queues.get("tasks"))
+    assert got.to_dict() == {**queue.to_dict(), "messages": 0, "consumers": 0, "depth_error": None}
     assert run(app.queues.all_names()) == ["tasks"]
-    assert run(app.queues.all()) == [queue]
+    assert run(app.queues.all()) == [got]
 
     instance = run(app.instances.add())
     consumer = run(instance.consumers.add("tasks"))
@@ -115,25 +117,85 @@ def test_nowait(api: Api) -> None:
     app = run(c.add(unique("app")))
     name = unique("w")
     scheduled = run(app.instances.add(name, nowait=True))
-    assert isinstance(scheduled, Scheduled)
+    assert isinstance(scheduled, types.Scheduled)
     assert (scheduled.operation, scheduled.target) == (
         "createNamedInstance",
         f"/{app.name}/instances/{name}",
     )
     wait_for(lambda: name in run(app.instances.all_names()))
     instance = run(app.instances.get(name))
-    assert isinstance(run(instance.autoscale(min=2, max=5, nowait=True)), Scheduled)
+    assert isinstance(run(instance.autoscale(min=2, max=5, nowait=True)), types.Scheduled)
     wait_for(lambda: run(instance.autoscale()) == {"min": 2, "max": 5})
-    assert isinstance(run(app.queues.add("q", nowait=True)), Scheduled)
+    assert isinstance(run(app.queues.add("q", nowait=True)), types.Scheduled)
     wait_for(lambda: run(app.queues.all_names()) == ["q"])
-    assert isinstance(run(instance.consumers.add("q", nowait=True)), Scheduled)
+    assert isinstance(run(instance.consumers.add("q", nowait=True)), types.Scheduled)
     wait_for(lambda: "q" in {c.name for c in run(instance.consumers.all())})
-    assert isinstance(run(instance.consumers.delete("q", nowait=True)), Scheduled)
+    assert isinstance(run(instance.consumers.delete("q", nowait=True)), types.Scheduled)
     wait_for(lambda: "q" not in {c.name for c in run(instance.consumers.all())})
-    assert isinstance(run(app.queues.delete("q", nowait=True)), Scheduled)
+    assert isinstance(run(app.queues.delete("q", nowait=True)), types.Scheduled)
     wait_for(lambda: run(app.queues.all_names()) == [])
-    assert isinstance(run(app.instances.delete(name, nowait=True)), Scheduled)
+    assert isinstance(run(app.instances.delete(name, nowait=True)), types.Scheduled)
     wait_for(lambda: run(app.instances.all_names()) == [])
+    run(app.delete())
+
+
+def test_wait_returns_what_the_call_would_have(api: Api) -> None:
+    c, run = api.client, api.run
+    app = run(c.add(unique("app")))
+    name = unique("w")
+    created = run(run(app.instances.add(name, nowait=True)).wait(timeout=10))
+    assert isinstance(created, AsyncInstance if api.is_async else Instance)
+    assert created.name == name
+    assert created.client is api.client  # bound: its own operations work
+    assert run(run(created.autoscale(min=2, max=4, nowait=True)).wait()) == {"max": 4, "min": 2}
+    restarted = run(run(created.restart(nowait=True)).wait())
+    assert restarted.pid != created.pid
+    assert run(run(app.queues.add("q", nowait=True)).wait()).name == "q"
+    change = run(c.get_operation(run(app.queues.delete("q", nowait=True)).id))
+    assert isinstance(change, types.Operation)
+    assert change.operation == "deleteQueue"
+    run(app.delete())
+
+
+def test_wait_raises_the_error_the_change_met(api: Api) -> None:
+    c, run = api.client, api.run
+    app = run(c.add(unique("app")))
+    instance = run(app.instances.add())
+    # A frozen worker answers nothing: the change is accepted, then fails with 504.
+    frozen = {"Cyme-Fault": f"kill=SIGSTOP; id={unique('f')}"}
+    scheduled = run(instance.autoscale(max=3, nowait=True, extra_headers=frozen))
+    with pytest.raises(cyme.InternalServerError) as caught:
+        run(scheduled.wait(timeout=10))
+    assert caught.value.status_code == 504
+    assert caught.value.problem_type == "urn:cyme:problem:gateway-timeout"
+    assert caught.value.method == "PUT"
+    assert caught.value.url.endswith(f"/{app.name}/instances/{instance.name}/autoscale")
+    assert run(scheduled.status()).state == "failed"
+    run(app.delete())
+
+
+def test_levers_and_what_the_workers_are_doing(api: Api) -> None:
+    c, run = api.client, api.run
+    app = run(c.add(unique("app")))
+    first, second = run(app.instances.add()), run(app.instances.add())
+    assert (first.state, first.restarts, first.last_exit) == ("running", 0, None)
+    disabled = run(second.disable())
+    assert (disabled.state, disabled.is_enabled, disabled.pid) == ("disabled", False, None)
+    assert disabled.last_exit is not None and disabled.last_exit.reason == "disabled"
+    listed = run(app.instances.all())
+    states = [(first.name, "running"), (second.name, "disabled")]
+    assert [(i.name, i.state) for i in listed] == states
+    rolled = run(app.restart())
+    assert isinstance(rolled, types.RollingRestart)
+    assert [(o.name, o.outcome) for o in rolled.instances] == [
+        (first.name, "restarted"),
+        (second.name, "skipped"),
+    ]
+    assert run(second.enable()).state == "running"
+    with pytest.raises(cyme.NotFoundError):
+        run(app.instances.get("nope"))
+    metrics = run(c.metrics())
+    assert f'cyme_instance_up{{app="{app.name}",instance="{first.name}"}} 1.0' in metrics
     run(app.delete())
 
 
@@ -155,3 +217,32 @@ def test_with_options_shares_the_connection(client: cyme.Client) -> None:
     assert quick._http is client._http
     assert quick.ping() == "pong"
     assert client.max_retries == cyme.DEFAULT_MAX_RETRIES
+
+
+def test_wait_on_a_change_the_branch_forgot_is_not_found(client: cyme.Client) -> None:
+    # As after a restart of the branch: the id names nothing any more.
+    scheduled = cyme.Scheduled.bind(client, dict(SCHEDULED, id="0f5e0d8f6c1b4a3e9d2c7b6a5f4e3d2c"))
+    with pytest.raises(cyme.NotFoundError):
+        scheduled.wait(timeout=1)
+
+
+SCHEDULED = {"ok": "operation scheduled", "operation": "restartApp", "target": "/pycon", "id": "c1"}
+RUNNING = {
+    **{"id": "c1", "operation": "restartApp", "target": "/pycon", "state": "running"},
+    **{"created": "2026-11-30T21:10:00.000Z", "started": "2026-11-30T21:10:00.002Z"},
+    **{"finished": None, "status": None, "result": None, "problem": None},
+    "progress": {"done": 1, "total": 3, "current": "w2"},
+}
+
+
+def test_wait_gives_up_after_its_timeout() -> None:
+    """A change that is not done in time: no branch can be made to run one for as long
+    as it takes, so respx plays it."""
+    with respx.mock(base_url="http://branch") as mock, cyme.Client("http://branch") as client:
+        mock.get("/operations/c1").respond(json=RUNNING)
+        scheduled = cyme.Scheduled.bind(client, SCHEDULED)
+        assert scheduled.status().progress == {"done": 1, "total": 3, "current": "w2"}
+        with pytest.raises(cyme.APITimeoutError) as caught:
+            scheduled.wait(timeout=0.3)
+    assert (caught.value.method, caught.value.url) == ("POST", "http://branch/pycon")
+    assert "restartApp was not done within 0.3 s" in str(caught.value)

@@ -11,6 +11,7 @@ cannot: that the objects are of the classes typed.
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import respx
 from conftest import APP_JSON, INSTANCE_JSON
@@ -26,6 +27,7 @@ from cyme import (
     AsyncInstance,
     AsyncInstances,
     AsyncQueues,
+    AsyncScheduled,
     Autoscale,
     Branch,
     Client,
@@ -33,9 +35,11 @@ from cyme import (
     Consumers,
     Instance,
     Instances,
+    Operation,
     Queue,
     Queues,
     RawResponse,
+    RollingRestart,
     Scheduled,
     Stats,
     types,
@@ -73,6 +77,14 @@ def _sync_types(client: Client) -> None:  # pragma: no cover - for mypy
     assert_type(app.queues.add("q"), Queue)
     assert_type(app.queues.add("q", nowait=True), Scheduled)
     assert_type(app.queues.all(), list[Queue])
+    assert_type(inst.restart(), Instance)
+    assert_type(inst.restart(nowait=True), Scheduled)
+    assert_type(inst.disable(), Instance)
+    assert_type(inst.enable(nowait=True), Scheduled)
+    assert_type(app.restart(), RollingRestart)
+    assert_type(app.restart(nowait=True).wait(timeout=5), Any)
+    assert_type(client.get_operation("id"), Operation)
+    assert_type(client.metrics(), str)
 
 
 def _sync_call_types(client: Client) -> None:  # pragma: no cover - for mypy
@@ -80,9 +92,17 @@ def _sync_call_types(client: Client) -> None:  # pragma: no cover - for mypy
     assert_type(client.call("getOpenAPI", timeout=3), str)
     assert_type(client.call("listApps"), list[str])
     assert_type(client.call("getInstance", app="a", instance="w"), types.Instance)
-    assert_type(client.call("createInstance", app="a", pool="solo"), types.Instance | Scheduled)
+    assert_type(
+        client.call("createInstance", app="a", pool="solo"), types.Instance | types.Scheduled
+    )
     assert_type(client.call("listConsumers", app="a", instance="w"), list[types.Consumer])
-    assert_type(client.call("putQueue", app="a", queue="q", options={}), types.Queue | Scheduled)
+    assert_type(
+        client.call("putQueue", app="a", queue="q", options={}), types.Queue | types.Scheduled
+    )
+    assert_type(
+        client.call("listInstances", app="a", details=True), list[str] | list[types.Instance]
+    )
+    assert_type(client.call("getMetrics"), str)
     # The ignores must be needed: mypy --strict fails on an unused one.
     client.call("getInstance", app="a")  # type: ignore[call-overload]
     client.call("createInstance", app="a", pool="prefork2")  # type: ignore[call-overload]
@@ -94,7 +114,9 @@ def _sync_call_types(client: Client) -> None:  # pragma: no cover - for mypy
 
 async def _async_call_types(aclient: AsyncClient) -> None:  # pragma: no cover - for mypy
     assert_type(await aclient.call("getInstance", app="a", instance="w"), types.Instance)
-    assert_type(await aclient.call("deleteQueue", app="a", queue="q"), types.Queue | Scheduled)
+    assert_type(
+        await aclient.call("deleteQueue", app="a", queue="q"), types.Queue | types.Scheduled
+    )
     raw = await aclient.with_raw_response(aclient.apps.get, "x")
     assert_type(raw, RawResponse[AsyncApp])
     assert_type(raw.data, AsyncApp)
@@ -118,21 +140,27 @@ async def _async_types(aclient: AsyncClient) -> None:  # pragma: no cover - for 
     assert_type(app.queues, AsyncQueues)
     inst = await app.instances.add()
     assert_type(inst, AsyncInstance)
-    assert_type(await app.instances.add(nowait=True), Scheduled)
+    assert_type(await app.instances.add(nowait=True), AsyncScheduled)
     assert_type(await app.instances.get("w"), AsyncInstance)
     assert_type(await app.instances.all(), list[AsyncInstance])
     assert_type(await app.instances.delete("w"), AsyncInstance)
-    assert_type(await app.instances.delete("w", nowait=True), Scheduled)
+    assert_type(await app.instances.delete("w", nowait=True), AsyncScheduled)
     assert_type(await inst.autoscale(), Autoscale)
-    assert_type(await inst.autoscale(nowait=True), Scheduled)
+    assert_type(await inst.autoscale(nowait=True), AsyncScheduled)
     assert_type(await inst.stats(), Stats)
     assert_type(await inst.delete(), AsyncInstance)
-    assert_type(await inst.delete(nowait=True), Scheduled)
+    assert_type(await inst.delete(nowait=True), AsyncScheduled)
     assert_type(inst.consumers, AsyncConsumers)
     assert_type(await inst.consumers.all(), list[Consumer])
     assert_type(await app.queues.add("q"), Queue)
-    assert_type(await app.queues.add("q", nowait=True), Scheduled)
+    assert_type(await app.queues.add("q", nowait=True), AsyncScheduled)
     assert_type(await app.queues.all(), list[Queue])
+    assert_type(await inst.restart(), AsyncInstance)
+    assert_type(await inst.disable(nowait=True), AsyncScheduled)
+    assert_type(await inst.enable(), AsyncInstance)
+    assert_type(await app.restart(), RollingRestart)
+    assert_type(await (await app.restart(nowait=True)).wait(), Any)
+    assert_type(await aclient.get_operation("id"), Operation)
 
 
 def test_async_results_are_the_async_classes() -> None:

@@ -33,7 +33,7 @@ class CallTest < Minitest::Test
     name = unique
     cyme.add(name)
     scheduled = cyme.call("createNamedInstance", app: name, instance: "w1", nowait: true)
-    assert_instance_of Cyme::Models::Scheduled, scheduled
+    assert_instance_of Cyme::Scheduled, scheduled
     assert_equal "createNamedInstance", scheduled.operation
     assert_instance_of Cyme::Instance, cyme.call("createNamedInstance", app: name, instance: "w2", nowait: false)
   ensure
@@ -72,18 +72,18 @@ class CallTest < Minitest::Test
   # branch does not serve it, so WebMock answers, in a ruby of its own.
   NEW_OPERATION = <<~YAML
     paths:
-      /{app}/instances/{instance}/restart:
+      /{app}/instances/{instance}/pause:
         parameters:
           - {$ref: "#/components/parameters/App"}
           - {$ref: "#/components/parameters/Instance"}
         post:
-          operationId: restartInstance
-          x-sdk-method: Instance.restart
+          operationId: pauseInstance
+          x-sdk-method: Instance.pause
           parameters:
             - {$ref: "#/components/parameters/Nowait"}
           responses:
             "200":
-              description: The instance, restarted.
+              description: The instance, paused.
               content:
                 application/json:
                   schema: {$ref: "#/components/schemas/Instance"}
@@ -93,9 +93,9 @@ class CallTest < Minitest::Test
     require "webmock"
     include WebMock::API
     WebMock.enable!
-    stub_request(:post, "http://cyme.test/pycon/instances/w1/restart?nowait=true")
+    stub_request(:post, "http://cyme.test/pycon/instances/w1/pause?nowait=true")
       .to_return(body: '{"app": "pycon", "name": "w1"}', headers: { "Content-Type" => "application/json" })
-    instance = Cyme::Client.new("http://cyme.test").call("restartInstance", app: "pycon", instance: "w1", nowait: true)
+    instance = Cyme::Client.new("http://cyme.test").call("pauseInstance", app: "pycon", instance: "w1", nowait: true)
     print instance.class, " ", instance.url
   RUBY
 
@@ -106,7 +106,7 @@ class CallTest < Minitest::Test
       out, status = Open3.capture2e(RbConfig.ruby, "-I", File.join(dir, "lib"), "-e", CALL_IT)
       assert status.success?, out
       assert_equal "Cyme::Instance http://cyme.test/pycon/instances/w1", out
-      signature = '("restartInstance" operation_id, app: String, instance: String, ?nowait: bool?) -> Models::Instance'
+      signature = '("pauseInstance" operation_id, app: String, instance: String, ?nowait: bool?) -> Models::Instance'
       assert_includes File.read(File.join(dir, "sig/cyme/routes.rbs")), signature
       libraries = RBS_LIBRARIES.flat_map { |library| ["-r", library] }
       assert system(RbConfig.ruby, Gem.bin_path("rbs", "rbs"), "-I", File.join(dir, "sig"), *libraries, "validate",

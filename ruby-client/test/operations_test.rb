@@ -20,6 +20,7 @@ class OperationsTest < Minitest::Test
   RECEIVERS = {
     "Client" => [[], ->(cyme, _) { cyme }],
     "Resources::Apps" => [[], ->(cyme, _) { cyme.apps }],
+    "App" => [%w[app], ->(cyme, values) { app(cyme, values) }],
     "Resources::Instances" => [%w[app], ->(cyme, values) { app(cyme, values).instances }],
     "Resources::Queues" => [%w[app], ->(cyme, values) { app(cyme, values).queues }],
     "Instance" => [%w[app instance], ->(cyme, values) { instance(cyme, values) }],
@@ -36,7 +37,7 @@ class OperationsTest < Minitest::Test
 
   def test_every_operation_id_has_a_method
     ids = spec_operation_ids
-    assert_equal 28, ids.size
+    assert_equal 34, ids.size
     assert_empty ids - Cyme::OPERATIONS.keys, "operationIds missing from Cyme::OPERATIONS"
     assert_empty Cyme::OPERATIONS.keys - ids, "Cyme::OPERATIONS names operations the spec lacks"
     Cyme::OPERATIONS.each do |id, route|
@@ -121,7 +122,7 @@ class OperationsTest < Minitest::Test
     app = client.add(unique)
     name = "w-#{SecureRandom.hex(4)}"
     scheduled = app.instances.add(name, nowait: true)
-    assert_instance_of Cyme::Models::Scheduled, scheduled
+    assert_instance_of Cyme::Scheduled, scheduled
     assert_equal "createNamedInstance", scheduled.operation
     instance = poll { app.instances.get(name) }
     assert_equal "putAutoscale", instance.autoscale(max: 3, nowait: true).operation
@@ -139,9 +140,10 @@ class OperationsTest < Minitest::Test
     queue = app.queues.add("tasks", exchange: "ex", exchange_type: "topic", routing_key: "tasks.#",
                                     options: { "durable" => true })
     assert_equal "topic", queue.exchange_type
-    assert_equal queue, app.queues.get("tasks")
+    got = app.queues.get("tasks")
+    assert_equal queue.to_h.merge(messages: 0, consumers: 0, depth_error: nil), got.to_h
     assert_equal ["tasks"], app.queues.all_names
-    assert_equal ["tasks"], app.queues.all.map(&:name)
+    assert_equal [got], app.queues.all
     consumer = instance.consumers.add("tasks")
     assert_equal "tasks.#", consumer.routing_key
     assert_equal "ex", consumer["exchange"]["name"]
@@ -158,7 +160,8 @@ class OperationsTest < Minitest::Test
   # Names for the path parameters; the app's is new, and kept for #cleanup.
   def path_values
     (@apps ||= []) << unique
-    { "app" => @apps.last, "instance" => "w1", "queue" => "q1", "branch" => "no-such-branch" }
+    { "app" => @apps.last, "instance" => "w1", "queue" => "q1", "branch" => "no-such-branch",
+      "operation" => "0f5e0d8f6c1b4a3e9d2c7b6a5f4e3d2c" }
   end
 
   def fill(template, values) = template.gsub(/\{(\w+)\}/) { values.fetch(Regexp.last_match(1)) }

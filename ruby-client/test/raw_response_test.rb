@@ -32,7 +32,7 @@ class RawResponseTest < Minitest::Test
     assert_equal 202, raw.status
     # The request went to ...?nowait=true; a query may hold a secret, so it is never shown.
     assert_equal "#{app.url}/instances/w1", raw.request_url
-    assert_instance_of Cyme::Models::Scheduled, raw.data
+    assert_instance_of Cyme::Scheduled, raw.data
   ensure
     app&.delete
   end

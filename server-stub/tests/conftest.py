@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +23,22 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def rabbit_server() -> Iterator[object]:
+    """A RabbitMQ of the session's own, for what only AMQP does (a consumer count)."""
+    from celery_support import RabbitServer  # noqa: PLC0415 (Celery only when asked for)
+
+    # Not under pytest's own directory: the `rabbitmq` user may not enter it.
+    root = Path(tempfile.mkdtemp(prefix="cyme-rabbit-"))
+    server = RabbitServer(root)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -19,7 +19,7 @@ FORM = "application/x-www-form-urlencoded"
 # `extra_config: {contentType: application/json}` and `options: {contentType: ...}`.
 JSON_FORM_FIELDS = ("extra_config", "options")
 # Routes of the branch that `{app}` can spell; the spec leaves them out of AppName.
-BRANCH_ROUTES = {"ping", "branches", "openapi.yaml", "docs"}
+BRANCH_ROUTES = {"ping", "branches", "openapi.yaml", "docs", "metrics", "operations"}
 
 
 @schemathesis.hook

@@ -108,6 +108,10 @@ def test_an_instance_is_a_real_worker(
     settings = argv[argv.index("--") + 1 :]
     assert "worker_prefetch_multiplier=(json)3" in settings
     assert "task_acks_late=(json)true" in settings
+    # Task events, as the original's workers sent them; and the branch's own commands.
+    assert "-E" in argv[worker_at:]
+    assert "task_send_sent_event=(json)true" in settings
+    assert argv[argv.index("--include") + 1] == "cyme_branch.worker_commands"
     assert redis_server.password not in " ".join(argv)
 
     assert probe.ask(name, "ping") == {"ok": "pong"}
@@ -168,6 +172,29 @@ def test_autoscale_sets_the_real_pool(
     stats = http.get(f"{base}/stats").json()
     assert stats["autoscaler"]["max"] == 2 and stats["autoscaler"]["min"] == 1
     assert 1 <= len(stats["pool"]["processes"]) <= 2
+
+
+def test_the_pool_grows_at_once_and_the_branch_commands_join_the_arguments_own(
+    http: httpx.Client, app: str, celery_branch: CeleryBranch, probe: Probe
+):
+    """`cyme_autoscale` forks the new processes at once: the next `stats` (asked of the
+    worker directly, not through the branch, which waits for it) lists them. An
+    `--include` of the arguments joins the branch's; events can be switched off."""
+    name = create(
+        http,
+        app,
+        arguments="-I json --include=string",
+        extra_config={"worker_send_task_events": False},
+    )
+    argv = command_line(celery_branch.worker_pid(name) or 0)
+    assert argv[argv.index("--include") + 1] == "cyme_branch.worker_commands,json,string"
+    assert "-I" not in argv and "--include=string" not in argv
+    assert "-E" not in argv
+    assert probe.ask(name, "conf", with_defaults=False)["worker_send_task_events"] is False
+
+    reply = probe.ask(name, "cyme_autoscale", max=4, min=3)
+    assert reply == {"ok": "autoscale now max=4 min=3"}
+    assert len(probe.ask(name, "stats")["pool"]["processes"]) == 3
 
 
 def test_consumers_are_the_workers_queues(

@@ -114,6 +114,12 @@ def test_undocumented_success_status_fails(validator):
         "min_concurrency": 1,
         "max_concurrency": 1,
         "is_enabled": True,
+        "state": "running",
+        "since": "2026-11-30T21:02:03.114Z",
+        "pid": 7700,
+        "processes": 1,
+        "restarts": 0,
+        "last_exit": None,
     }
     with fake(validator, httpx.Response(201, json=instance)) as http:
         assert http.post("/pycon/instances/w1").status_code == 201

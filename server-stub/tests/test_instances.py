@@ -32,7 +32,15 @@ def test_create_instance_with_generated_name(client: httpx.Client, app: str):
         "min_concurrency": 1,
         "max_concurrency": 1,
         "is_enabled": True,
+        # What its worker is doing: started, answering, never exited.
+        "state": "running",
+        "since": instance["since"],
+        "pid": instance["pid"],
+        "processes": 1,
+        "restarts": 0,
+        "last_exit": None,
     }
+    assert isinstance(instance["pid"], int)
     assert client.get(f"/{app}/instances/{instance['name']}").json() == instance
     assert client.get(f"/{app}/instances").json() == [instance["name"]]
 

@@ -24,7 +24,15 @@ def world(client: httpx.Client, branch: LiveBranch, app: str) -> dict[str, str]:
     client.put(f"/{app}/queues/celery")
     name = client.post(f"/{app}/instances/{unique('w')}").json()["name"]
     client.put(f"/{app}/instances/{name}/queues/celery")
-    return {"app": app, "instance": name, "queue": "celery", "branch": branch.id}
+    # A change's id: the method is refused before the id is looked up.
+    change = "0f5e0d8f6c1b4a3e9d2c7b6a5f4e3d2c"
+    return {
+        "app": app,
+        "instance": name,
+        "queue": "celery",
+        "branch": branch.id,
+        "operation": change,
+    }
 
 
 def test_trailing_slash_everywhere(client: httpx.Client, branch: LiveBranch, app: str):

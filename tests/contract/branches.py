@@ -17,9 +17,14 @@ def branch_key(config: Mapping[str, Any]) -> str:
     return canonical(config)
 
 
-def _allowed(config: Mapping[str, Any]) -> list[str]:
-    """The `--allow-origin` and `--allow-host` arguments a config asks for."""
+def _arguments(config: Mapping[str, Any]) -> list[str]:
+    """The arguments a config asks for beyond LiveBranch's own: the
+    supervisor's pace and restart storms (`--sup-interval`, `--restart-max`,
+    `--restart-window`), `--allow-origin` and `--allow-host`."""
     args = []
+    for key in ("sup_interval", "restart_max", "restart_window"):
+        if key in config:
+            args += [f"--{key.replace('_', '-')}", str(config[key])]
     for origin in config.get("allow_origins", []):
         args += ["--allow-origin", origin]
     for host in config.get("allow_hosts", []):
@@ -30,7 +35,7 @@ def _allowed(config: Mapping[str, Any]) -> list[str]:
 class Branch:
     """A fresh `cyme-branch` with fault injection (a `LiveBranch`), and what its
     config asks for: a token, neighbours (live branches, dead URLs, listeners
-    that never answer), origins and host names allowed. It starts at once;
+    that never answer), the supervisor's pace, origins and host names allowed. It starts at once;
     `wait_up` waits for its ready line."""
 
     def __init__(self, config: Mapping[str, Any], branch_id: str = "contract") -> None:
@@ -48,7 +53,7 @@ class Branch:
             peers=peers,
             peer_timeout=config.get("peer_timeout"),
             fault_injection=True,
-            args=_allowed(config),
+            args=_arguments(config),
         ).start(wait=False)
 
     @property

@@ -19,7 +19,7 @@ module Contract
       @listeners = []
       peers = config.fetch("peers", {}).map { |peer, kind| "#{peer}=#{peer_url(peer, kind)}" }
       @branch = LiveBranch.new(id:, token: @token, peers:, peer_timeout: config["peer_timeout"],
-                               fault_injection: true, args: allowed(config)).start(wait: false)
+                               fault_injection: true, args: arguments(config)).start(wait: false)
     end
 
     def url = @branch.url
@@ -37,8 +37,13 @@ module Contract
 
     private
 
-    def allowed(config)
-      config.fetch("allow_origins", []).flat_map { |origin| ["--allow-origin", origin] } +
+    # The arguments a config asks for beyond LiveBranch's own: the
+    # supervisor's pace and restart storms, origins and host names allowed.
+    def arguments(config)
+      %w[sup_interval restart_max restart_window].flat_map do |key|
+        config.key?(key) ? ["--#{key.tr('_', '-')}", config[key].to_s] : []
+      end +
+        config.fetch("allow_origins", []).flat_map { |origin| ["--allow-origin", origin] } +
         config.fetch("allow_hosts", []).flat_map { |host| ["--allow-host", host] }
     end
 

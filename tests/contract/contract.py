@@ -44,7 +44,7 @@ NO_STATUS = frozenset(name for name, v in ERROR_CLASSES.items() if v == "none")
 POLL_INTERVAL = 0.05
 STEP_KEYS = (
     *("op", "note", "args", "nowait", "client", "headers", "fault", "idempotency_key"),
-    *("expect", "error", "save", "poll"),
+    *("expect", "error", "save", "poll", "wait"),
 )
 VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
@@ -183,6 +183,8 @@ class Call:
     client: dict[str, Any]
     headers: dict[str, str] = field(default_factory=dict)
     idempotency_key: str | None = None
+    # With nowait: seconds to wait on the Scheduled answer (its result is the step's).
+    wait: float | None = None
 
 
 class Sdk(Protocol):
@@ -205,6 +207,7 @@ def prepare(step: Mapping[str, Any], variables: Mapping[str, Any]) -> Call:
         client=dict(substitute(step.get("client", {}), variables)),
         headers=headers,
         idempotency_key=substitute(key, variables) if key is not None else None,
+        wait=float(step["wait"]) if "wait" in step else None,
     )
 
 

@@ -24,7 +24,7 @@ module Contract
   NO_STATUS = ERROR_CLASSES.filter_map { |name, implied| name if implied == "none" }.freeze
   POLL_INTERVAL = 0.05
   VARIABLE = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/
-  STEP_KEYS = %w[op note args nowait client headers fault idempotency_key expect error save poll].freeze
+  STEP_KEYS = %w[op note args nowait client headers fault idempotency_key expect error save poll wait].freeze
 
   # The scenario itself is wrong (unknown variable, matcher or argument).
   class ScenarioError < StandardError; end
@@ -42,7 +42,8 @@ module Contract
   # What one call came back with: a result (JSON data) or a failure.
   Outcome = Struct.new(:result, :failure, keyword_init: true)
   # One step, made SDK-neutral and with its variables substituted.
-  Call = Struct.new(:op, :args, :client, :headers, :idempotency_key, keyword_init: true)
+  # `wait`: with nowait, seconds to wait on the Scheduled answer (its result is the step's).
+  Call = Struct.new(:op, :args, :client, :headers, :idempotency_key, :wait, keyword_init: true)
 
   module_function
 
@@ -137,7 +138,8 @@ module Contract
     headers["Cyme-Fault"] = substitute(step["fault"], variables) if step.key?("fault")
     key = step["idempotency_key"]
     Call.new(op: step.fetch("op"), args: args, client: substitute(step.fetch("client", {}), variables),
-             headers: headers, idempotency_key: key.nil? ? nil : substitute(key, variables))
+             headers: headers, idempotency_key: key.nil? ? nil : substitute(key, variables),
+             wait: step.key?("wait") ? step["wait"].to_f : nil)
   end
 
   # What is wrong with the outcome of a step; empty when it is what the step expects.

@@ -76,6 +76,9 @@ class Sdk:
         return handle
 
 
+Entry = Callable[[Sdk, Args, RequestOptions], Any]
+
+
 def _no_options(op: str, options: RequestOptions) -> None:
     if options:
         raise ScenarioError(f"{op} takes no per-call options in the Python SDK")
@@ -112,7 +115,25 @@ def _consumers(s: Sdk, a: Args) -> Any:
     return s.instance(a.req("app"), a.req("instance")).consumers
 
 
-Entry = Callable[[Sdk, Args, RequestOptions], Any]
+def _instances(s: Sdk, a: Args, o: RequestOptions) -> Any:
+    instances = s.app(a.req("app")).instances
+    return instances.all(**o) if a.opt("details") else instances.all_names(**o)
+
+
+def _queues(s: Sdk, a: Args, o: RequestOptions) -> Any:
+    queues = s.app(a.req("app")).queues
+    return queues.all(**o) if a.opt("details") else queues.all_names(**o)
+
+
+def _lever(name: str) -> Entry:
+    """`restart`, `disable` or `enable` of the step's instance."""
+
+    def entry(s: Sdk, a: Args, o: RequestOptions) -> Any:
+        instance = s.instance(a.req("app"), a.req("instance"))
+        return getattr(instance, name)(nowait=a.nowait(), **o)
+
+    return entry
+
 
 OPS: dict[str, Entry] = {
     "ping": lambda s, a, o: s.client.ping(**o),
@@ -125,7 +146,7 @@ OPS: dict[str, Entry] = {
     "putApp": _put_app,
     "postApp": _put_app,
     "deleteApp": lambda s, a, o: s.client.apps.delete(a.req("app"), **o),
-    "listInstances": lambda s, a, o: s.app(a.req("app")).instances.all_names(**o),
+    "listInstances": _instances,
     "createInstance": lambda s, a, o: _add_instance(s, a, o, named=False),
     "createNamedInstance": lambda s, a, o: _add_instance(s, a, o, named=True),
     "getInstance": lambda s, a, o: s.app(a.req("app")).instances.get(a.req("instance"), **o),
@@ -142,13 +163,19 @@ OPS: dict[str, Entry] = {
     "deleteConsumer": lambda s, a, o: _consumers(s, a).delete(
         a.req("queue"), nowait=a.nowait(), **o
     ),
-    "listQueues": lambda s, a, o: s.app(a.req("app")).queues.all_names(**o),
+    "listQueues": _queues,
     "getQueue": lambda s, a, o: s.app(a.req("app")).queues.get(a.req("queue"), **o),
     "putQueue": _put_queue,
     "postQueue": _put_queue,
     "deleteQueue": lambda s, a, o: s.app(a.req("app")).queues.delete(
         a.req("queue"), nowait=a.nowait(), **o
     ),
+    "restartInstance": _lever("restart"),
+    "disableInstance": _lever("disable"),
+    "enableInstance": _lever("enable"),
+    "restartApp": lambda s, a, o: s.app(a.req("app")).restart(nowait=a.nowait(), **o),
+    "getOperation": lambda s, a, o: s.client.get_operation(a.req("operation"), **o),
+    "getMetrics": lambda s, a, o: s.client.metrics(**o),
 }
 
 
@@ -216,6 +243,11 @@ class PythonSdk:
             value = OPS[call.op](Sdk(self.client(call.client), self.mode), args, options)
             if inspect.isawaitable(value):
                 value = self.loop.run_until_complete(value)
+            if call.wait is not None:
+                # The answer to a nowait change: what it comes to.
+                value = value.wait(timeout=call.wait)
+                if inspect.isawaitable(value):
+                    value = self.loop.run_until_complete(value)
         except cyme.APIError as error:
             args.check_all_used()
             return Outcome(failure=failure(error))

@@ -82,7 +82,10 @@ module RubyOps
     "putApp" => put_app,
     "postApp" => put_app,
     "deleteApp" => ->(s, a) { s.client.apps.delete(a.req("app")) },
-    "listInstances" => ->(s, a) { s.app(a.req("app")).instances.all_names },
+    "listInstances" => lambda do |s, a|
+      instances = s.app(a.req("app")).instances
+      a.opt("details") ? instances.all : instances.all_names
+    end,
     "createInstance" => ->(s, a) { add_instance.call(s, a, nil) },
     "createNamedInstance" => ->(s, a) { add_instance.call(s, a, a.req("instance")) },
     "getInstance" => ->(s, a) { s.app(a.req("app")).instances.get(a.req("instance")) },
@@ -95,11 +98,20 @@ module RubyOps
     "putConsumer" => ->(s, a) { s.consumers(a).add(a.req("queue"), nowait: a.nowait) },
     "postConsumer" => ->(s, a) { s.consumers(a).add(a.req("queue"), nowait: a.nowait) },
     "deleteConsumer" => ->(s, a) { s.consumers(a).delete(a.req("queue"), nowait: a.nowait) },
-    "listQueues" => ->(s, a) { s.app(a.req("app")).queues.all_names },
+    "listQueues" => lambda do |s, a|
+      queues = s.app(a.req("app")).queues
+      a.opt("details") ? queues.all : queues.all_names
+    end,
     "getQueue" => ->(s, a) { s.app(a.req("app")).queues.get(a.req("queue")) },
     "putQueue" => put_queue,
     "postQueue" => put_queue,
-    "deleteQueue" => ->(s, a) { s.app(a.req("app")).queues.delete(a.req("queue"), nowait: a.nowait) }
+    "deleteQueue" => ->(s, a) { s.app(a.req("app")).queues.delete(a.req("queue"), nowait: a.nowait) },
+    "restartInstance" => ->(s, a) { s.instance(a.req("app"), a.req("instance")).restart(nowait: a.nowait) },
+    "disableInstance" => ->(s, a) { s.instance(a.req("app"), a.req("instance")).disable(nowait: a.nowait) },
+    "enableInstance" => ->(s, a) { s.instance(a.req("app"), a.req("instance")).enable(nowait: a.nowait) },
+    "restartApp" => ->(s, a) { s.app(a.req("app")).restart(nowait: a.nowait) },
+    "getOperation" => ->(s, a) { s.client.get_operation(a.req("operation")) },
+    "getMetrics" => ->(s, _) { s.client.metrics }
   }.freeze
 
   module_function
@@ -147,6 +159,7 @@ module RubyOps
       args = Args.new(call.op, call.args)
       client = client(call.client)
       value = client.with_headers(call.headers) { entry.call(Sdk.new(client, call.idempotency_key), args) }
+      value = value.wait(timeout: call.wait) if call.wait # the answer to a nowait change: what it comes to
       args.check_all_used
       Contract::Outcome.new(result: RubyOps.plain(value))
     rescue Cyme::APIError => e

@@ -22,6 +22,7 @@ CLASSES = {
   "Instances" => Cyme::Resources::Instances,
   "Queues" => Cyme::Resources::Queues,
   "Consumers" => Cyme::Resources::Consumers,
+  "Scheduled" => Cyme::Scheduled,
   "RawResponse" => Cyme::RawResponse,
   "APIError" => Cyme::APIError,
   "APIConnectionError" => Cyme::APIConnectionError,

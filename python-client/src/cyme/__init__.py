@@ -61,12 +61,23 @@ if _typing.TYPE_CHECKING:
         AsyncInstance,
         AsyncInstances,
         AsyncQueues,
+        AsyncScheduled,
         Consumers,
         Instance,
         Instances,
         Queues,
+        Scheduled,
     )
-    from .types import Autoscale, Branch, Consumer, Problem, Queue, Scheduled, Stats
+    from .types import (
+        Autoscale,
+        Branch,
+        Consumer,
+        Operation,
+        Problem,
+        Queue,
+        RollingRestart,
+        Stats,
+    )
 
 
 # The models (pydantic classes) load on first use: with the first client made,
@@ -126,6 +137,7 @@ __all__ = [
     "AsyncInstance",
     "AsyncInstances",
     "AsyncQueues",
+    "AsyncScheduled",
     "AuthenticationError",
     "Autoscale",
     "BadRequestError",
@@ -142,6 +154,7 @@ __all__ = [
     "Instances",
     "InternalServerError",
     "NotFoundError",
+    "Operation",
     "PermissionDeniedError",
     "Problem",
     "Queue",
@@ -149,6 +162,7 @@ __all__ = [
     "RateLimitError",
     "RawResponse",
     "RequestOptions",
+    "RollingRestart",
     "Scheduled",
     "Stats",
     "UnprocessableEntityError",

@@ -136,13 +136,33 @@ def _identity(data: Any) -> Any:
     return data
 
 
+def _fits(kind: str, data: Any) -> bool:
+    """Whether JSON data has the shape of a kind of answer (`Instance[]`, `string[]`...)."""
+    if kind.endswith("[]"):
+        return isinstance(data, list) and all(_fits(kind[:-2], item) for item in data)
+    if kind[:1].isupper():
+        return isinstance(data, dict)
+    return not isinstance(data, dict | list)
+
+
 @functools.cache
 def response_parser(kind: str) -> Callable[[Any], Any]:
     """How `call()` makes its result of an answer of a route's `response` kind.
 
     `Instance` is validated as `types.Instance`, `Consumer[]` as a list of
     `types.Consumer`; JSON scalars, lists of them and `text` come as they are.
+    For one kind or another (`string[]|Instance[]`), the first the JSON fits.
     """
+    if "|" in kind:
+        choices = [(choice, response_parser(choice)) for choice in kind.split("|")]
+
+        def either(data: Any) -> Any:
+            for choice, parse in choices:
+                if _fits(choice, data):
+                    return parse(data)
+            return data
+
+        return either
     if kind.endswith("[]"):
         item = response_parser(kind[:-2])
         return lambda data: [item(each) for each in data]
@@ -409,11 +429,16 @@ class BaseClient(Generic[HttpClientT]):
         if status >= 400:
             raise self._make_status_error(response)
         if status == 202:
-            # Deferred like `response_parser`'s models; loaded by the first client anyway.
-            from .types import Scheduled  # noqa: PLC0415
-
-            return Scheduled.model_validate(response.json())
+            return self._scheduled(response.json())
         return cast_to(response.text if route.response == "text" else response.json())
+
+    def _scheduled(self, data: Any) -> Scheduled:
+        """The answer to a change asked for with nowait (202). The clients make it one
+        bound to themselves, whose `wait()` follows the change (resources/_async/scheduled.py)."""
+        # Deferred like `response_parser`'s models; loaded by the first client anyway.
+        from .types import Scheduled  # noqa: PLC0415
+
+        return Scheduled.model_validate(data)
 
 
 class SyncAPIClient(BaseClient[httpx.Client]):
@@ -508,6 +533,11 @@ class SyncAPIClient(BaseClient[httpx.Client]):
                 response.close()
             time.sleep(delay)
             attempt += 1
+
+    @staticmethod
+    def _sleep(seconds: float) -> None:
+        """Wait, as this client's resources do between two looks at a change."""
+        time.sleep(seconds)
 
     def with_raw_response(
         self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs
@@ -627,6 +657,13 @@ class AsyncAPIClient(BaseClient[httpx.AsyncClient]):
 
             await asyncio.sleep(delay)
             attempt += 1
+
+    @staticmethod
+    async def _sleep(seconds: float) -> None:
+        """`SyncAPIClient._sleep`, awaited."""
+        import asyncio  # noqa: PLC0415 - as in _send
+
+        await asyncio.sleep(seconds)
 
     async def with_raw_response(
         self, fn: Callable[P, Awaitable[T]], /, *args: P.args, **kwargs: P.kwargs

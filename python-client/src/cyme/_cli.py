@@ -4,9 +4,14 @@
     cyme apps add pycon --broker amqp:// --arguments=--workdir=/opt/play/proj
     cyme instances add pycon
     cyme instances autoscale pycon NAME --min 4 --max 10
+    cyme status pycon --watch
+    cyme instances restart pycon NAME --wait
+    cyme apps restart pycon
 
 Tables for people, `--json` for scripts; a failure prints one line to
-stderr and exits with 1 (2 for a bad command line).
+stderr and exits with 1 (2 for a bad command line). A long wait (`--wait`
+after a change, a rolling restart) shows its progress on one line of a
+terminal, rewritten as it goes, and as plain lines otherwise.
 """
 
 from __future__ import annotations
@@ -14,14 +19,16 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from datetime import datetime, timezone
+from typing import Any, TextIO
 
 from pydantic import BaseModel
 
 from ._client import Client
-from ._exceptions import APIError
-from .resources import App, Instance
+from ._exceptions import APIError, APITimeoutError
+from .resources import App, Instance, Scheduled
 
 Handler = Callable[[Client, argparse.Namespace], Any]
 
@@ -71,13 +78,246 @@ def _queue_options(args: argparse.Namespace) -> dict[str, Any]:
 
 def _autoscale(client: Client, args: argparse.Namespace) -> Any:
     instance = _instance(client, args)
-    return instance.autoscale(min=args.min, max=args.max)
+    if args.wait is not None:
+        return follow(instance.autoscale(min=args.min, max=args.max, nowait=True), args.wait)
+    return instance.autoscale(min=args.min, max=args.max, nowait=args.nowait)
+
+
+# -- what the workers are doing ------------------------------------------------
+
+STATUS_COLUMNS = ("APP", "NAME", "STATE", "PID", "POOL", "QUEUES", "RESTARTS", "AGE")
+WATCH_INTERVAL = 2.0
+CLEAR = "\x1b[H\x1b[2J"  # cursor home, clear the screen
+
+
+def _age(since: datetime, now: datetime) -> str:
+    """`42s`, `5m`, `3h`, `2d`: how long ago, as `kubectl get pods` says it."""
+    seconds = max(0, int((now - since).total_seconds()))
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+def status_rows(instances: list[Instance], now: datetime | None = None) -> list[dict[str, str]]:
+    """One row per instance: state, pid, pool (current/min/max), queues, restarts, age."""
+    now = now or datetime.now(timezone.utc)
+    rows = []
+    for i in instances:
+        current = "-" if i.processes is None else str(i.processes)
+        rows.append(
+            {
+                "APP": i.app,
+                "NAME": i.name,
+                "STATE": i.state,
+                "PID": "-" if i.pid is None else str(i.pid),
+                "POOL": f"{current}/{i.min_concurrency}/{i.max_concurrency}",
+                "QUEUES": ",".join([f"dq.{i.name}", *i.queues]),
+                "RESTARTS": str(i.restarts),
+                "AGE": _age(i.since, now),
+            }
+        )
+    return rows
+
+
+def table(rows: list[dict[str, str]], columns: Sequence[str] = STATUS_COLUMNS) -> str:
+    """Columns padded to their widest cell; a header even without rows."""
+    widths = {c: max([len(c), *(len(r[c]) for r in rows)]) for c in columns}
+    lines = [[c for c in columns], *([r[c] for c in columns] for r in rows)]
+    return "\n".join(
+        "   ".join(cell.ljust(widths[c]) for c, cell in zip(columns, line, strict=True)).rstrip()
+        for line in lines
+    )
+
+
+def _instances(client: Client, app: str | None) -> list[Instance]:
+    """Every instance of the app (or of every app), with its state: one request an app."""
+    apps = [app] if app else client.all_names()
+    found: list[Instance] = []
+    for name in apps:
+        found += _app(client, argparse.Namespace(app=name)).instances.all()
+    return found
+
+
+def _status(client: Client, args: argparse.Namespace) -> Any:
+    """`cyme status [APP]`: the table, once or (`--watch`) every `--interval` seconds,
+    until interrupted (Ctrl-C ends it as a success)."""
+    try:
+        _show_status(client, args)
+    except KeyboardInterrupt:
+        if not args.watch:
+            raise
+    return NOTHING
+
+
+def _show_status(client: Client, args: argparse.Namespace) -> None:
+    out = sys.stdout
+    as_json = getattr(args, "json", False)
+    while True:
+        instances = _instances(client, args.app)
+        if as_json:
+            # One JSON document a line with --watch, so that a script reads each as it comes.
+            text = json.dumps(_jsonable(instances), indent=None if args.watch else 2)
+        else:
+            text = table(status_rows(instances))
+        if args.watch and out.isatty() and not as_json:
+            text = CLEAR + text
+        print(text, file=out, flush=True)
+        if not args.watch:
+            return
+        time.sleep(args.interval)
+        if not as_json and not out.isatty():
+            print(file=out)
+
+
+class Progress:
+    """How a long wait shows itself: one line rewritten on a terminal, plain lines otherwise."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream = stream or sys.stderr
+        self.live = self.stream.isatty()
+        self.last = ""
+
+    def show(self, text: str) -> None:
+        if text == self.last:
+            return
+        self.last = text
+        if self.live:
+            self.stream.write(f"\r\x1b[K{text}")
+        else:
+            self.stream.write(f"{text}\n")
+        self.stream.flush()
+
+    def done(self) -> None:
+        if self.live and self.last:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def follow(scheduled: Scheduled, timeout: float | None, progress: Progress | None = None) -> Any:
+    """Follow a change asked for with nowait to its end, showing how far it has got;
+    its result, or its error."""
+    progress = progress or Progress()
+    started = time.monotonic()
+    deadline = None if timeout is None else started + timeout
+    pause = 0.1
+    try:
+        while True:
+            change = scheduled.status()
+            elapsed = time.monotonic() - started
+            line = f"{change.operation} {change.target}: {change.state}"
+            if change.progress is not None:
+                busy = f" ({change.progress.current})" if change.progress.current else ""
+                line += f", {change.progress.done}/{change.progress.total}{busy}"
+            progress.show(f"{line} {elapsed:.0f}s" if progress.live else line)
+            if change.state in ("succeeded", "failed"):
+                return scheduled.wait(
+                    timeout=None if deadline is None else max(deadline - time.monotonic(), 1)
+                )
+            if deadline is not None and time.monotonic() >= deadline:
+                raise APITimeoutError(
+                    request=scheduled._request(),
+                    message=f"{change.operation} was not done within {timeout:g} s",
+                )
+            time.sleep(pause)
+            pause = min(pause * 1.5, 1.0)
+    finally:
+        progress.done()
+
+
+def _lever(name: str) -> Handler:
+    """`cyme instances restart|disable|enable APP NAME`."""
+
+    def handler(client: Client, args: argparse.Namespace) -> Any:
+        instance = _app(client, args).instances.get(args.name)
+        if args.wait is not None:
+            return follow(getattr(instance, name)(nowait=True), args.wait)
+        return getattr(instance, name)(nowait=args.nowait)
+
+    return handler
+
+
+def _rolling(client: Client, args: argparse.Namespace) -> Any:
+    """`cyme apps restart APP`: the rolling restart, followed as it goes."""
+    app = _app(client, args)
+    if args.nowait:
+        return app.restart(nowait=True)
+    rolled = follow(app.restart(nowait=True), args.wait)
+    if getattr(args, "json", False):
+        return rolled
+    rows = [
+        {
+            "NAME": o.name,
+            "OUTCOME": o.outcome,
+            "PID": "-" if o.pid is None else str(o.pid),
+            "DETAIL": o.detail or "",
+        }
+        for o in rolled.instances
+    ]
+    print(table(rows, ("NAME", "OUTCOME", "PID", "DETAIL")))
+    return NOTHING
+
+
+class _Nothing:
+    """What a command that printed its output itself returns."""
+
+
+NOTHING = _Nothing()
+
+
+def _wait_options(sub: argparse.ArgumentParser, default: float | None = None) -> None:
+    """`--nowait`, and `--wait [SECONDS]`: ask not to wait, and follow the change."""
+    sub.add_argument("--nowait", action="store_true", help="answer at once (Scheduled)")
+    sub.add_argument(
+        "--wait",
+        type=float,
+        nargs="?",
+        const=300.0,
+        default=default,
+        metavar="SECONDS",
+        help="ask not to wait, then follow the change to its end, showing how far it has got "
+        "(at most SECONDS, 300 by default)",
+    )
 
 
 def _consumer(client: Client, args: argparse.Namespace) -> Any:
     consumers = Instance.model_construct(app=args.app, name=args.instance)
     consumers._client = client
     return consumers.consumers
+
+
+def _status_parser(nouns: Any, common: argparse.ArgumentParser) -> None:
+    """`cyme status [APP] [--watch] [--interval SECONDS] [--json]`."""
+    status = nouns.add_parser(
+        "status", help="what the workers are doing: one table of instances", parents=[common]
+    )
+    status.set_defaults(handler=_status)
+    status.add_argument("app", nargs="?", help="one app's instances (default: every app's)")
+    status.add_argument("--watch", "-w", action="store_true", help="show it again and again")
+    status.add_argument(
+        "--interval",
+        type=float,
+        default=WATCH_INTERVAL,
+        metavar="SECONDS",
+        help=f"between two showings with --watch (default {WATCH_INTERVAL:g})",
+    )
+
+
+def _consumers_parser(nouns: Any, verb: Callable[..., argparse.ArgumentParser]) -> None:
+    """`cyme consumers add|delete|list APP INSTANCE [QUEUE]`."""
+    cons = nouns.add_parser("consumers", help="queues an instance consumes").add_subparsers(
+        dest="verb", required=True
+    )
+    for name, handler, text in (
+        ("add", lambda c, a: _consumer(c, a).add(a.queue), "consume from a queue"),
+        ("delete", lambda c, a: _consumer(c, a).delete(a.queue), "stop consuming"),
+        ("list", lambda c, a: _consumer(c, a).all(), "list the queues consumed"),
+    ):
+        sub = verb(cons, name, handler, text)
+        sub.add_argument("app")
+        sub.add_argument("instance")
+        if name != "list":
+            sub.add_argument("queue")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -108,10 +348,9 @@ def build_parser() -> argparse.ArgumentParser:
         sub.set_defaults(handler=handler)
         return sub
 
-    branches = nouns.add_parser(
+    nouns.add_parser(
         "branches", help="list this branch and its neighbours", parents=[common]
-    )
-    branches.set_defaults(handler=lambda c, a: c.branches)
+    ).set_defaults(handler=lambda c, a: c.branches)
 
     apps = nouns.add_parser("apps", help="apps: add, list, get, delete").add_subparsers(
         dest="verb", required=True
@@ -123,6 +362,11 @@ def build_parser() -> argparse.ArgumentParser:
     verb(apps, "list", lambda c, a: c.all_names(), "list app names")
     verb(apps, "get", lambda c, a: c.get(a.app), "show an app").add_argument("app")
     verb(apps, "delete", lambda c, a: c.delete(a.app), "delete an app").add_argument("app")
+    rolling = verb(apps, "restart", _rolling, "restart every instance, one at a time")
+    rolling.add_argument("app")
+    _wait_options(rolling, default=300.0)
+
+    _status_parser(nouns, common)
 
     inst = nouns.add_parser("instances", help="instances of an app").add_subparsers(
         dest="verb", required=True
@@ -141,6 +385,9 @@ def build_parser() -> argparse.ArgumentParser:
         ("delete", lambda c, a: _app(c, a).instances.delete(a.name), "stop and delete one"),
         ("stats", lambda c, a: _instance(c, a).stats(), "show what the worker reports"),
         ("autoscale", _autoscale, "show or set the pool bounds"),
+        ("restart", _lever("restart"), "restart its worker (tasks in flight finish first)"),
+        ("disable", _lever("disable"), "stop its worker and keep it stopped"),
+        ("enable", _lever("enable"), "start a disabled or failed instance again"),
     ):
         sub = verb(inst, name, handler, text)
         sub.add_argument("app")
@@ -148,6 +395,8 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "autoscale":
             sub.add_argument("--min", type=int)
             sub.add_argument("--max", type=int)
+        if name in ("autoscale", "restart", "disable", "enable"):
+            _wait_options(sub)
 
     queues = nouns.add_parser("queues", help="queues of an app").add_subparsers(
         dest="verb", required=True
@@ -175,19 +424,7 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("app")
         sub.add_argument("name")
 
-    cons = nouns.add_parser("consumers", help="queues an instance consumes").add_subparsers(
-        dest="verb", required=True
-    )
-    for name, handler, text in (
-        ("add", lambda c, a: _consumer(c, a).add(a.queue), "consume from a queue"),
-        ("delete", lambda c, a: _consumer(c, a).delete(a.queue), "stop consuming"),
-        ("list", lambda c, a: _consumer(c, a).all(), "list the queues consumed"),
-    ):
-        sub = verb(cons, name, handler, text)
-        sub.add_argument("app")
-        sub.add_argument("instance")
-        if name != "list":
-            sub.add_argument("queue")
+    _consumers_parser(nouns, verb)
     return parser
 
 
@@ -200,6 +437,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except APIError as exc:
         print(f"cyme: {exc}", file=sys.stderr)
         return 1
+    if result is NOTHING:
+        return 0
     if getattr(args, "json", False):
         print(json.dumps(_jsonable(result), indent=2))
     else:

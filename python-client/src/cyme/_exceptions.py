@@ -67,10 +67,11 @@ class APIConnectionError(APIError):
 
 
 class APITimeoutError(APIConnectionError):
-    """The branch did not answer within the timeout."""
+    """The branch did not answer within the timeout (or, from `Scheduled.wait`, a change
+    asked for with nowait did not finish in time)."""
 
-    def __init__(self, *, request: httpx.Request) -> None:
-        super().__init__(request=request, message="Request timed out")
+    def __init__(self, *, request: httpx.Request, message: str | None = None) -> None:
+        super().__init__(request=request, message=message or "Request timed out")
 
 
 class APIStatusError(APIError):

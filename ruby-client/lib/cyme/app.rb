@@ -28,6 +28,14 @@ module Cyme
     # @return [Cyme::App] the app as it was
     def delete = @client.call("deleteApp", app: name)
 
+    # A rolling restart (restartApp): each instance in turn, the next once
+    # the previous one's new worker answers a ping. A roll of many real
+    # workers takes a while: ask with `nowait: true` and #wait on the answer.
+    #
+    # @param nowait [Boolean]
+    # @return [Cyme::Models::RollingRestart, Cyme::Scheduled] what was done to each instance
+    def restart(nowait: false) = @client.call("restartApp", app: name, nowait:)
+
     # @return [String] the app's URL, e.g. "http://localhost:8000/pycon"
     def url = "#{@client.base_url}#{Transport.path(name)}"
 

@@ -78,7 +78,7 @@ module Cyme
     # @param args [Hash{Symbol => Object}] nil leaves a value out
     # @return [Object] the answer, as the SDK's methods return it: a model
     #   (Cyme::App and Cyme::Instance for apps and instances), a list of
-    #   models, a JSON value or text; a Cyme::Models::Scheduled when the
+    #   models, a JSON value or text; a Cyme::Scheduled (to #wait on) when the
     #   branch accepted a change for later (`nowait: true`)
     # @raise [ArgumentError] for an unknown operationId, an unknown keyword
     #   or a path parameter left out, naming them
@@ -103,6 +103,13 @@ module Cyme
 
     # @return [String] the branch's API reference page (HTML)
     def docs = call("getDocs")
+
+    # @param id [String] the `id` of a Scheduled answer
+    # @return [Cyme::Models::Operation] where a change asked for with nowait stands
+    def get_operation(id) = call("getOperation", operation: id)
+
+    # @return [String] the branch's metrics, in Prometheus' text format
+    def metrics = call("getMetrics")
 
     # Creates an app, or updates it (see Resources::Apps#add).
     #

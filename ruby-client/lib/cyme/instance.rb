@@ -1,8 +1,10 @@
 # frozen_string_literal: true
 
 module Cyme
-  # A worker instance: the Instance schema's fields, its autoscale bounds,
-  # stats and consumers.
+  # A worker instance: the Instance schema's fields, among them what its
+  # worker was doing when it was fetched (state, pid, processes, restarts,
+  # last_exit, since); its autoscale bounds, stats and consumers; and the
+  # levers #restart, #disable and #enable.
   #
   #   instance = app.instances.add
   #   instance.autoscale(min: 4, max: 10)
@@ -24,7 +26,7 @@ module Cyme
     # @param min [Integer, nil] keep at least this many pool processes
     # @param max [Integer, nil] grow with demand, never beyond this
     # @param nowait [Boolean] answer at once with a Scheduled
-    # @return [Cyme::Models::Autoscale, Cyme::Models::Scheduled]
+    # @return [Cyme::Models::Autoscale, Cyme::Scheduled]
     # @example
     #   instance.autoscale(min: 4, max: 10)  # == {max: 10, min: 4}
     def autoscale(min: nil, max: nil, nowait: false)
@@ -42,8 +44,29 @@ module Cyme
     # Stops and deletes the instance.
     #
     # @param nowait [Boolean]
-    # @return [Cyme::Instance, Cyme::Models::Scheduled]
+    # @return [Cyme::Instance, Cyme::Scheduled]
     def delete(nowait: false) = @client.call("deleteInstance", app:, instance: name, nowait:)
+
+    # A warm restart (restartInstance): the tasks in flight finish, a new
+    # worker starts with the same consumers and autoscale bounds.
+    #
+    # @param nowait [Boolean]
+    # @return [Cyme::Instance, Cyme::Scheduled] the instance, with its new worker
+    # @raise [Cyme::ConflictError] when it is disabled or failed: enable it
+    def restart(nowait: false) = @client.call("restartInstance", app:, instance: name, nowait:)
+
+    # Stops the worker and keeps it stopped, across restarts of the branch,
+    # until #enable (disableInstance).
+    #
+    # @param nowait [Boolean]
+    # @return [Cyme::Instance, Cyme::Scheduled] the instance, disabled
+    def disable(nowait: false) = @client.call("disableInstance", app:, instance: name, nowait:)
+
+    # Starts the worker of a disabled or failed instance again (enableInstance).
+    #
+    # @param nowait [Boolean]
+    # @return [Cyme::Instance, Cyme::Scheduled] the instance, enabled
+    def enable(nowait: false) = @client.call("enableInstance", app:, instance: name, nowait:)
 
     # @return [String] the instance's URL
     def url = "#{@client.base_url}#{Transport.path(app, 'instances', name)}"

@@ -40,8 +40,9 @@ module Cyme
     #   and so does false for a query parameter (the spec's flags default to
     #   false).
     # @return [Object] the answer: a model (an App or Instance bound to the
-    #   client), a list of models, a JSON value, or text; a
-    #   Cyme::Models::Scheduled when the branch accepted the change for later (202)
+    #   client), a list of models, a JSON value, or text; a Cyme::Scheduled
+    #   (bound to the client, to #wait on) when the branch accepted the change
+    #   for later (202)
     # @raise [ArgumentError] for an unknown operationId, an unknown keyword or
     #   a path parameter left out
     # @raise [Cyme::APIError] when the request fails (see Transport#request)
@@ -69,6 +70,14 @@ module Cyme
 
     # @return [String]
     def inspect = "#<#{self.class.name} #{@client.base_url}>"
+
+    # An operation's answer made into what #call returns for it: what
+    # Scheduled#wait returns once a change asked for with nowait is done.
+    #
+    # @param operation_id [String] a key of ROUTES
+    # @param data [Object] the answer's body, as parsed JSON
+    # @return [Object]
+    def result(operation_id, data) = parse(ROUTES.fetch(operation_id).response, data)
 
     private
 
@@ -108,14 +117,24 @@ module Cyme
     def values(names, args) = names.empty? ? EMPTY : names.to_h { |name| [name, args[name.to_sym]] }.compact
 
     def answer(route, response)
-      response.status == 202 ? Models::Scheduled.from_h(response.body) : parse(route.response, response.body)
+      response.status == 202 ? Scheduled.from_wire(@client, response.body) : parse(route.response, response.body)
     end
 
     def parse(kind, data)
+      return parse(kind.split("|").find { |choice| fits?(choice, data) } || "object", data) if kind.include?("|")
       return data unless kind.match?(SCHEMA_KIND)
       return data.map { |item| parse(kind.delete_suffix("[]"), item) } if kind.end_with?("[]")
 
       BOUND[kind]&.from_wire(@client, data) || Models.const_get(kind, false).from_h(data)
+    end
+
+    # Whether JSON data has the shape of a kind of answer (`Instance[]`, `string[]`...):
+    # how one kind or another (`string[]|Instance[]`) is told apart.
+    def fits?(kind, data)
+      return data.is_a?(Array) && data.all? { |item| fits?(kind.delete_suffix("[]"), item) } if kind.end_with?("[]")
+      return data.is_a?(Hash) if kind.match?(SCHEMA_KIND)
+
+      !data.is_a?(Hash) && !data.is_a?(Array)
     end
   end
 end

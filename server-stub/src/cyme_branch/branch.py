@@ -19,10 +19,13 @@ from .faults import FaultInjector
 from .idempotency import FILE_NAME as IDEMPOTENCY_NAME
 from .idempotency import IdempotencyCache
 from .locks import KeyedLocks
+from .metrics import Metrics, RequestMetrics
 from .peers import Neighbours
+from .scheduled import ScheduledChanges
 from .spec import Spec
 from .store import Store
 from .supervisor import Supervisor, WorkerSpec, deadline
+from .supervisor.lifecycle import RestartPolicy
 from .validation import RequestValidator
 
 log = logging.getLogger("cyme.branch")
@@ -52,10 +55,20 @@ class BranchConfig:
     control_timeout: float = 10.0
     token: str | None = field(default=None, repr=False)
     allow_fault_injection: bool = False
+    # Restart storms: a worker that would need more than restart_max restarts
+    # within restart_window seconds is left failed.
+    restart_max: int = 5
+    restart_window: float = 300.0
+    # GET /metrics without the token.
+    metrics_public: bool = False
     # Web pages: origins that may call the branch, host names it answers to
     # (browsers.py), beyond its own.
     allow_origins: tuple[str, ...] = ()
     allow_hosts: tuple[str, ...] = ()
+
+    @property
+    def restart_policy(self) -> RestartPolicy:
+        return RestartPolicy(self.restart_max, self.restart_window, self.sup_interval)
 
     @staticmethod
     def default_id() -> str:
@@ -93,7 +106,14 @@ class Branch:
         self.instance_lock = KeyedLocks()
         # Changes asked for with nowait, still running.
         self.background: set[asyncio.Task[None]] = set()
+        # ... and what became of each, by id (GET /operations/{id}).
+        self.scheduled = ScheduledChanges()
         self._supervising: asyncio.Task[None] | None = None
+        # What GET /metrics tells: the answers so far, the rounds of the
+        # supervisor, and the state read at each scrape.
+        self.requests = RequestMetrics()
+        self.rounds = 0
+        self.metrics = Metrics(self)
 
     @property
     def store(self) -> Store:
@@ -126,6 +146,8 @@ class Branch:
             "sup_interval": config.sup_interval,
             "supervisor": self.supervisor.kind,
             "version": __version__,
+            "restart_max": config.restart_max,
+            "restart_window": config.restart_window,
         }
 
     async def start(self) -> None:
@@ -181,6 +203,7 @@ class Branch:
         """One round: every stored instance, reconciled with its worker at once."""
         instances = self.store.all_instances()
         await asyncio.gather(*(self._reconcile(i.app.name, i.name) for i in instances))
+        self.rounds += 1
 
     async def _reconcile(self, app: str, name: str) -> None:
         lock = self.instance_lock(name)

@@ -72,6 +72,12 @@ def positive_seconds(text: str) -> float:
     return value
 
 
+def restart_count(text: str) -> int:
+    if not text.isdigit() or int(text) > 1000:
+        raise argparse.ArgumentTypeError(f"not a number of restarts from 0 to 1000: {text!r}")
+    return int(text)
+
+
 def origin(text: str) -> str:
     """A value of --allow-origin: an exact origin, as browsers send it."""
     try:
@@ -139,6 +145,26 @@ def build_parser() -> argparse.ArgumentParser:
         default=10.0,
         metavar="SECONDS",
         help="how long a request waits for a worker before answering 504 (default 10)",
+    )
+    parser.add_argument(
+        "--restart-max",
+        type=restart_count,
+        default=5,
+        metavar="N",
+        help="a worker that would need more than N restarts within --restart-window "
+        "seconds is left failed until it is enabled (default 5)",
+    )
+    parser.add_argument(
+        "--restart-window",
+        type=positive_seconds,
+        default=300.0,
+        metavar="SECONDS",
+        help="the time over which --restart-max counts restarts (default 300)",
+    )
+    parser.add_argument(
+        "--metrics-public",
+        action="store_true",
+        help="serve GET /metrics without the token (for a Prometheus that has none)",
     )
     parser.add_argument(
         "--token-file",
@@ -213,14 +239,17 @@ def read_token(path: Path | None) -> str | None:
 
 def make_supervisor(kind: str, config: BranchConfig) -> Supervisor:
     if kind == "simulated":
-        return SimulatedSupervisor()
+        return SimulatedSupervisor(config.restart_policy)
     # Imported only when asked for: Celery takes a while to import.
     try:
         from .supervisor.celery import CelerySupervisor  # noqa: PLC0415
     except ImportError as exc:
         fail(f"--supervisor celery needs {exc.name}: pip install 'cyme-branch[celery]'")
     return CelerySupervisor(
-        config.directory, interval=config.sup_interval, timeout=config.control_timeout
+        config.directory,
+        interval=config.sup_interval,
+        timeout=config.control_timeout,
+        policy=config.restart_policy,
     )
 
 
@@ -266,6 +295,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         control_timeout=args.control_timeout,
         token=token,
         allow_fault_injection=args.allow_fault_injection,
+        restart_max=args.restart_max,
+        restart_window=args.restart_window,
+        metrics_public=args.metrics_public,
         allow_origins=tuple(args.allow_origin),
         allow_hosts=tuple(args.allow_host),
     )

@@ -22,13 +22,16 @@ import uuid
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from . import docs
+from . import depth, docs, scheduled
 from .browsers import Page
+from .metrics import CONTENT_TYPE as METRICS_TYPE
 from .operations import Handler, Reply, nothing, template_target
 from .peers import ID_HEADER
 from .problems import Conflict, InternalError, NotFound, Problem, invalid
+from .scheduled import Change
 from .store import App, Instance, Queue
 from .supervisor import QueueDecl, WorkerSpec, deadline
+from .supervisor.lifecycle import Lifecycle, RestartPolicy
 from .validation import Inputs
 
 if TYPE_CHECKING:
@@ -144,7 +147,11 @@ def name_is_free(branch: Branch, inputs: Inputs) -> App:
 
 
 async def list_instances(branch: Branch, inputs: Inputs, app: App) -> Reply:
-    return _ok(branch.store.instance_names(app.name))
+    names = branch.store.instance_names(app.name)
+    if not inputs.query.get("details"):
+        return _ok(names)
+    found = (branch.store.instance(app.name, name) for name in names)
+    return _ok(b"[" + b",".join(instance_json(branch, i) for i in found if i is not None) + b"]")
 
 
 async def create_instance(branch: Branch, inputs: Inputs, app: App) -> Reply:
@@ -165,17 +172,18 @@ async def create_instance(branch: Branch, inputs: Inputs, app: App) -> Reply:
         # The app was deleted while the worker started: do not leave it running.
         await branch.supervisor.stop(name)
         raise NotFound(f"App '{app.name}' was deleted while the instance started.")
-    return _created(instance.public_json, f"/{app.name}/instances/{name}")
+    return _created(instance_json(branch, instance), f"/{app.name}/instances/{name}")
 
 
 async def get_instance(branch: Branch, inputs: Inputs, instance: Instance) -> Reply:
-    return _ok(instance.public_json)
+    return _ok(instance_json(branch, instance))
 
 
 async def delete_instance(branch: Branch, inputs: Inputs, instance: Instance) -> Reply:
+    removed = instance_json(branch, instance)  # what it was doing when it was removed
     branch.store.delete_instance(instance.app.name, instance.name)
     await branch.supervisor.stop(instance.name)
-    return _ok(instance.public_json)
+    return _ok(removed)
 
 
 # autoscale and stats
@@ -296,11 +304,18 @@ def queue_exists(branch: Branch, inputs: Inputs) -> Queue:
 
 
 async def list_queues(branch: Branch, inputs: Inputs, app: App) -> Reply:
-    return _ok(branch.store.queue_names(app.name))
+    names = branch.store.queue_names(app.name)
+    if not inputs.query.get("details"):
+        return _ok(names)
+    depths = await depth.read(branch, app, names)
+    queues = (branch.store.queue(app.name, name) for name in names)
+    return _ok([depth.public(q, depths.get(q.name)) for q in queues if q is not None])
 
 
 async def get_queue(branch: Branch, inputs: Inputs, queue: Queue) -> Reply:
-    return _ok(queue.public())
+    app = _find_app(branch, queue.app)
+    found = await depth.read(branch, app, [queue.name])
+    return _ok(depth.public(queue, found.get(queue.name)))
 
 
 async def put_queue(branch: Branch, inputs: Inputs, app: App) -> Reply:
@@ -320,6 +335,125 @@ async def delete_queue(branch: Branch, inputs: Inputs, queue: Queue) -> Reply:
         async with branch.instance_lock(instance):
             await branch.supervisor.cancel_consumer(instance, queue.name)
     return _ok(queue.public())
+
+
+# what the workers are doing, and the levers to steer them
+
+
+def instance_json(branch: Branch, instance: Instance) -> bytes:
+    """An instance as the API shows it: what it was told (`Instance.public_json`,
+    rendered once), and what its worker is doing (rendered once per change)."""
+    life = branch.supervisor.observe(instance.name)
+    if life is None:  # its worker is being made: the supervisor has no record yet
+        life = Lifecycle(RestartPolicy(), enabled=instance.is_enabled)
+    return b"%s,%s}" % (instance.public_json[:-1], life.json_fields())
+
+
+def restartable(branch: Branch, inputs: Inputs) -> Instance:
+    """The instance; 409 when it is disabled or failed: it must be enabled instead."""
+    instance = instance_exists(branch, inputs)
+    if not instance.is_enabled:
+        raise Conflict(f"Instance '{instance.name}' is disabled: enable it to start its worker.")
+    life = branch.supervisor.observe(instance.name)
+    if life is not None and life.state == "failed":
+        raise Conflict(
+            f"Instance '{instance.name}' failed (a restart storm): enable it to start its worker."
+        )
+    return instance
+
+
+def _again(branch: Branch, instance: Instance) -> Reply:
+    """The instance as it is now, after a change to its worker."""
+    now = branch.store.instance(instance.app.name, instance.name)
+    return _ok(instance_json(branch, now or instance))
+
+
+async def restart_instance(branch: Branch, inputs: Inputs, instance: Instance) -> Reply:
+    await branch.supervisor.restart(WorkerSpec.of(instance, branch.config.directory))
+    log.info("instance %s restarted", instance.name)
+    return _again(branch, instance)
+
+
+async def disable_instance(branch: Branch, inputs: Inputs, instance: Instance) -> Reply:
+    if instance.is_enabled:
+        branch.store.set_enabled(instance, False)  # first: a branch restarted now keeps it down
+    await branch.supervisor.disable(instance.name)
+    return _again(branch, instance)
+
+
+async def enable_instance(branch: Branch, inputs: Inputs, instance: Instance) -> Reply:
+    if not instance.is_enabled:
+        branch.store.set_enabled(instance, True)
+    enabled = branch.store.instance(instance.app.name, instance.name) or instance
+    await branch.supervisor.enable(WorkerSpec.of(enabled, branch.config.directory))
+    return _again(branch, enabled)
+
+
+def _outcome(
+    name: str, outcome: str, pid: int | None = None, detail: str | None = None
+) -> dict[str, Any]:
+    return {"name": name, "outcome": outcome, "pid": pid, "detail": detail}
+
+
+async def restart_app(branch: Branch, inputs: Inputs, app: App) -> Reply:
+    """A rolling restart: one instance at a time, each once the previous one answers."""
+    names = branch.store.instance_names(app.name)
+    timeout = branch.config.control_timeout
+    outcomes: list[dict[str, Any]] = []
+    stopped = False
+    for done, name in enumerate(names):
+        scheduled.progress(done, len(names), name)
+        if stopped:
+            outcomes.append(_outcome(name, "untouched", detail="the roll stopped before it"))
+            continue
+        async with branch.instance_lock(name):
+            outcome = await _restart_one(branch, app, name, timeout)
+        outcomes.append(outcome)
+        stopped = outcome["outcome"] == "failed"
+    scheduled.progress(len(names), len(names), None)
+    log.info("app %s: rolling restart of %d instances done", app.name, len(names))
+    return _ok({"app": app.name, "instances": outcomes})
+
+
+async def _restart_one(branch: Branch, app: App, name: str, timeout: float) -> dict[str, Any]:
+    instance = branch.store.instance(app.name, name)
+    if instance is None:
+        return _outcome(name, "skipped", detail="the instance was deleted meanwhile")
+    life = branch.supervisor.observe(name)
+    if not instance.is_enabled:
+        return _outcome(name, "skipped", detail="the instance is disabled")
+    if life is not None and life.state == "failed":
+        return _outcome(name, "skipped", detail="the instance failed: enable it first")
+    try:
+        with deadline(timeout):  # each instance gets the whole timeout
+            await branch.supervisor.restart(WorkerSpec.of(instance, branch.config.directory))
+    except Problem as problem:
+        return _outcome(name, "failed", detail=problem.detail)
+    life = branch.supervisor.observe(name)
+    if life is None or life.state != "running":
+        return _outcome(
+            name, "failed", detail=f"its new worker did not answer a ping within {timeout:g} s"
+        )
+    return _outcome(name, "restarted", pid=life.pid)
+
+
+def change_exists(branch: Branch, inputs: Inputs) -> Change:
+    """404 unless the branch remembers the change."""
+    change = branch.scheduled.get(inputs.path["operation"])
+    if change is None:
+        raise NotFound(
+            f"No change '{inputs.path['operation']}' on this branch: it finished more than "
+            f"15 minutes ago, the branch was restarted since, or it never was."
+        )
+    return change
+
+
+async def get_operation(branch: Branch, inputs: Inputs, change: Change) -> Reply:
+    return _ok(change.public())
+
+
+async def get_metrics(branch: Branch, inputs: Inputs, _: None) -> Reply:
+    return Reply(200, await branch.metrics.scrape(), content_type=METRICS_TYPE)
 
 
 # Every operationId of the spec, with its check and its effect. PUT and POST
@@ -365,6 +499,18 @@ HANDLERS: Mapping[str, Handler[Any]] = {
     "putQueue": _PUT_QUEUE,
     "postQueue": _PUT_QUEUE,
     "deleteQueue": Handler(queue_exists, delete_queue),
+    # what the workers are doing, and the levers to steer them
+    # A lever's nowait target is what it acts on: the instance, or the app.
+    "restartInstance": Handler(restartable, restart_instance, serial=True, target=consumer_target),
+    "disableInstance": Handler(
+        instance_exists, disable_instance, serial=True, target=consumer_target
+    ),
+    "enableInstance": Handler(
+        instance_exists, enable_instance, serial=True, target=consumer_target
+    ),
+    "restartApp": Handler(app_exists, restart_app, target=consumer_target),
+    "getOperation": Handler(change_exists, get_operation),
+    "getMetrics": Handler(nothing, get_metrics),
 }
 
 # The operations whose answer is an HTML page: each with the page and its

@@ -13,7 +13,8 @@ A plain request runs the check and then the effect, both under the
 instance's lock for an operation that changes one instance (`serial`). A
 `nowait` request runs the same check, is answered 202, and the effect runs
 right after, behind the lock and the same check again: so a 202 means the
-change will be made, not that it may fail unseen.
+change will be made, not that it may fail unseen. The 202 names the change
+(`id`), and `GET /operations/{id}` tells how it went (scheduled.py).
 """
 
 from __future__ import annotations
@@ -24,12 +25,13 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from .problems import Problem
+from .problems import InternalError, Problem
 from .supervisor import deadline
 from .validation import Inputs
 
 if TYPE_CHECKING:
     from .branch import Branch
+    from .scheduled import Change
 
 log = logging.getLogger("cyme.branch")
 
@@ -82,33 +84,54 @@ class Handler(Generic[T]):
             return await self.perform(branch, inputs)
         return await self.effect(branch, inputs, self.check(branch, inputs))
 
-    async def perform(self, branch: Branch, inputs: Inputs) -> Reply:
-        """The check, then the effect (under the instance's lock when serial)."""
+    async def perform(
+        self, branch: Branch, inputs: Inputs, started: Callable[[], None] | None = None
+    ) -> Reply:
+        """The check, then the effect (under the instance's lock when serial);
+        `started` is told when they begin (once the lock is taken)."""
         if self.serial:
             async with branch.instance_lock(inputs.path["instance"]):
+                if started is not None:
+                    started()
                 return await self.effect(branch, inputs, self.check(branch, inputs))
+        if started is not None:
+            started()
         return await self.effect(branch, inputs, self.check(branch, inputs))
 
     def schedule(self, branch: Branch, operation_id: str, template: str, inputs: Inputs) -> Reply:
         """Check now, answer 202, and perform the operation right after."""
         self.check(branch, inputs)
-        task = asyncio.create_task(self._later(branch, operation_id, inputs))
+        target = self.target(template, inputs.path)
+        change = branch.scheduled.new(operation_id, target)
+        task = asyncio.create_task(
+            self._later(
+                branch, operation_id, inputs, change, template_target(template, inputs.path)
+            )
+        )
         branch.background.add(task)
         task.add_done_callback(branch.background.discard)
         scheduled = {
             "ok": "operation scheduled",
             "operation": operation_id,
-            "target": self.target(template, inputs.path),
+            "target": target,
+            "id": change.id,
         }
         return Reply(202, scheduled)
 
-    async def _later(self, branch: Branch, operation_id: str, inputs: Inputs) -> None:
+    async def _later(
+        self, branch: Branch, operation_id: str, inputs: Inputs, change: Change, path: str
+    ) -> None:
+        changes = branch.scheduled
         try:
             with deadline(branch.config.control_timeout):
-                await self.perform(branch, inputs)
+                reply = await self.perform(branch, inputs, lambda: changes.running(change))
         except Problem as problem:
             log.warning("scheduled %s failed: %s", operation_id, problem.detail)
+            changes.failed(change, problem.http_status, problem.body(path))
         except Exception:
             log.exception("scheduled %s failed", operation_id)
+            failure = InternalError("The branch failed to make the change; see its log.")
+            changes.failed(change, failure.http_status, failure.body(path))
         else:
             log.info("scheduled %s done", operation_id)
+            changes.succeeded(change, reply.status, reply.body)

@@ -45,6 +45,7 @@ from .browsers import (
 )
 from .handlers import HANDLERS, PAGES
 from .idempotency import fingerprint
+from .metrics import measure
 from .problems import (
     InjectedFault,
     InternalError,
@@ -331,13 +332,16 @@ def preflight(branch: Branch) -> CheckFunction:
 
 
 def authenticate(branch: Branch) -> CheckFunction | None:
-    """The bearer token, on every operation but the public ones (`/ping`)."""
+    """The bearer token, on every operation but the public ones (`/ping`, and
+    `/metrics` with --metrics-public)."""
     auth = branch.auth
     if not auth.enabled:
         return None
+    public = {"getMetrics"} if branch.config.metrics_public else set()
 
     def check(x: Exchange) -> None:
-        if x.operation is None or not x.operation.public:
+        op = x.operation
+        if op is None or not (op.public or op.operation_id in public):
             auth.check(x.request.headers.get("Authorization"))
 
     return check
@@ -352,7 +356,8 @@ def _fail(fault: faults.Fault) -> None:
 
 def inject_faults(branch: Branch, call_next: Endpoint) -> Endpoint | None:
     """The fault a `Cyme-Fault` header asks for, with --allow-fault-injection:
-    a delay, then a failure now, or after the work is done (the answer lost)."""
+    a worker killed or a queue filled, then a delay, then a failure now, or
+    after the work is done (the answer lost)."""
     injector = branch.faults
     if injector is None:
         return None
@@ -361,6 +366,7 @@ def inject_faults(branch: Branch, call_next: Endpoint) -> Endpoint | None:
         fault = injector.take(x.request.headers.get(faults.HEADER))
         if fault is None:
             return await call_next(x)
+        faults.upset(branch.supervisor, fault, x.path_values)
         if fault.delay:
             await asyncio.sleep(fault.delay)
         if not fault.after:
@@ -499,6 +505,7 @@ def handler(branch: Branch, call_next: Endpoint) -> Endpoint:
 
 PIPELINE: tuple[Step | Check, ...] = (
     Step("request id", request_id),
+    Step("metrics", measure),
     Step("browser headers", browser_headers),
     Step("errors", errors),
     Check("host", check_host),

@@ -320,6 +320,13 @@ class Store:
                 (max_, min_, instance.name),
             )
 
+    def set_enabled(self, instance: Instance, enabled: bool) -> None:
+        """Disable the instance (its worker stays stopped), or enable it again."""
+        with self._transaction() as db:
+            db.execute(
+                "UPDATE instance SET is_enabled = ? WHERE name = ?", (int(enabled), instance.name)
+            )
+
     # queues
 
     def queue_names(self, app: str) -> list[str]:

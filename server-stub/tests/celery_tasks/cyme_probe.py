@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from celery import Celery
@@ -14,3 +15,12 @@ def touch(path: str, text: str) -> str:
     """Write `text` to `path`: the test sees the task ran."""
     Path(path).write_text(text, encoding="utf-8")
     return text
+
+
+@app.task(name="cyme_probe.hold")
+def hold(path: str, seconds: float) -> str:
+    """Say it started (`path`.started), take `seconds`, then say it is done (`path`)."""
+    Path(f"{path}.started").write_text("started", encoding="utf-8")
+    time.sleep(seconds)
+    Path(path).write_text("done", encoding="utf-8")
+    return "done"

@@ -1,7 +1,8 @@
 """The resources of the API: collections (`Apps`, `Instances`, ...) and bound models.
 
-`App` and `Instance` are models bound to the `Client` that fetched them;
-`AsyncApp` and `AsyncInstance` to an `AsyncClient`. Each client has its own
+`App`, `Instance` and `Scheduled` are models bound to the `Client` that
+fetched them; `AsyncApp`, `AsyncInstance` and `AsyncScheduled` to an
+`AsyncClient`. Each client has its own
 classes (`_sync/` and `_async/`), made from one source: see
 `_async/__init__.py`.
 
@@ -20,11 +21,13 @@ if TYPE_CHECKING:
     from ._async.consumers import AsyncConsumers
     from ._async.instances import AsyncInstance, AsyncInstances
     from ._async.queues import AsyncQueues
+    from ._async.scheduled import AsyncScheduled
     from ._sync.apps import App, Apps
     from ._sync.branch import BranchOperations
     from ._sync.consumers import Consumers
     from ._sync.instances import Instance, Instances
     from ._sync.queues import Queues
+    from ._sync.scheduled import Scheduled
 
 # Each class's module, in `_sync/` and, with the `Async` prefix, in `_async/`.
 _MODULES = {
@@ -35,6 +38,7 @@ _MODULES = {
     "Instance": "instances",
     "Instances": "instances",
     "Queues": "queues",
+    "Scheduled": "scheduled",
 }
 
 __all__ = [
@@ -47,11 +51,13 @@ __all__ = [
     "AsyncInstance",
     "AsyncInstances",
     "AsyncQueues",
+    "AsyncScheduled",
     "BranchOperations",
     "Consumers",
     "Instance",
     "Instances",
     "Queues",
+    "Scheduled",
 ]
 
 

@@ -1,13 +1,13 @@
 # Generated from openapi.yaml by datamodel-code-generator (tools/generate_models.py);
 # do not edit.
-# openapi.yaml sha256: e6ded4ba4a3401b5967f6a815a97718f7f0515f80b5c78c0f72b29e474d8f5af
+# openapi.yaml sha256: 0311d3233e59e67ae5c0e320d3f2752c76ddaecf5dbbe114715b3858ceee0095
 """Models of the component schemas of openapi.yaml."""
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import AwareDatetime, ConfigDict, Field
 
 from cyme.types._base import CymeModel
 
@@ -20,6 +20,8 @@ class Scheduled(CymeModel):
     """The operationId that will run."""
     target: str
     """The path of the resource it changes; poll it to see the change."""
+    id: str
+    """The change's id, to follow it with `GET /operations/{id}`."""
 
 
 class Ok(CymeModel):
@@ -48,6 +50,13 @@ class Branch(CymeModel):
     default) or `celery` (real workers).
     """
     version: str
+    restart_max: int
+    """
+    A worker that would need more restarts than this within
+    `restart_window` seconds is put in `failed` (`--restart-max`).
+    """
+    restart_window: float
+    """Seconds over which restarts are counted (`--restart-window`)."""
 
 
 class App(CymeModel):
@@ -89,36 +98,6 @@ class AppInput(CymeModel):
     """Defaults to no arguments."""
     extra_config: dict[str, str | int | float | bool | None] | None = None
     """Defaults to `{}`."""
-
-
-class Instance(CymeModel):
-    """A Celery worker instance."""
-
-    name: str
-    """
-    A name of at most 125 characters, so that the private queue
-    `dq.<name>` is a name too.
-    """
-    app: str
-    """
-    A name: 1 to 128 letters, digits and `_ @ : -`, in segments separated
-    by single dots.
-    """
-    broker: str
-    """The broker in effect (the instance's own, else the app's), masked."""
-    pool: Literal["prefork", "threads", "solo", "eventlet", "gevent"]
-    """The worker's pool implementation."""
-    arguments: str
-    """The instance's own arguments; the worker gets the app's first, then these."""
-    extra_config: dict[str, str | int | float | bool | None]
-    """The instance's own settings; the worker gets them merged over the app's."""
-    queues: list[str]
-    """Queues of the app consumed by the instance (besides `dq.<name>`)."""
-    min_concurrency: int
-    """A number of pool processes."""
-    max_concurrency: int
-    """The largest pool a worker may grow to."""
-    is_enabled: bool
 
 
 class InstanceInput(CymeModel):
@@ -163,6 +142,23 @@ class Queue(CymeModel):
     """
     Extra queue, exchange and binding options passed to kombu
     (`queue_arguments`, `durable`, `auto_delete`, ...).
+    """
+    messages: int | None = None
+    """
+    In `GET` answers (and `details` lists): the messages waiting in
+    the queue on the app's broker; null when it cannot be read.
+    """
+    consumers: int | None = None
+    """
+    In `GET` answers (and `details` lists): the queue's consumers, as
+    the broker counts them on AMQP; on Redis, this branch's running
+    workers that consume it. Null when it cannot be read.
+    """
+    depth_error: str | None = None
+    """
+    In `GET` answers (and `details` lists): why `messages` and
+    `consumers` are null (the broker cannot be reached, does not
+    answer in time...); null when they were read.
     """
 
 
@@ -289,3 +285,154 @@ class Problem(CymeModel):
     """The path of the request."""
     errors: list[ProblemError] | None = None
     """For 422, every invalid field."""
+
+
+class LastExit(CymeModel):
+    """How a worker last exited."""
+
+    at: AwareDatetime
+    """When the branch saw it exit (UTC)."""
+    code: int | None
+    """Its exit code; null when a signal killed it, or when it is not known."""
+    signal: str | None
+    """The signal that killed it (`SIGKILL`); null when it exited, or when it is not known."""
+    reason: str | None
+    """
+    The branch's word on it: a stop it asked for (`restarted`,
+    `disabled`), why it is `failed`, or why the exit is not known
+    (a worker adopted from an earlier branch). Null for a worker
+    that exited on its own.
+    """
+
+
+class Progress(CymeModel):
+    """How far a change of several steps has got."""
+
+    done: int
+    total: int
+    current: str | None
+    """What it is busy with (an instance's name); null when none."""
+
+
+class RestartOutcome(CymeModel):
+    """
+    What a rolling restart did to one instance: `restarted` (its new
+    worker answered a ping), `skipped` (it is `disabled` or `failed`),
+    `failed` (its new worker did not answer in time, or could not be
+    started: the roll stopped there) or `untouched` (the roll stopped
+    before it).
+    """
+
+    name: str
+    """
+    A name of at most 125 characters, so that the private queue
+    `dq.<name>` is a name too.
+    """
+    outcome: Literal["restarted", "skipped", "failed", "untouched"]
+    pid: int | None
+    """The new worker's process id, once restarted."""
+    detail: str | None
+    """Why it was skipped or failed."""
+
+
+class Instance(CymeModel):
+    """A Celery worker instance."""
+
+    name: str
+    """
+    A name of at most 125 characters, so that the private queue
+    `dq.<name>` is a name too.
+    """
+    app: str
+    """
+    A name: 1 to 128 letters, digits and `_ @ : -`, in segments separated
+    by single dots.
+    """
+    broker: str
+    """The broker in effect (the instance's own, else the app's), masked."""
+    pool: Literal["prefork", "threads", "solo", "eventlet", "gevent"]
+    """The worker's pool implementation."""
+    arguments: str
+    """The instance's own arguments; the worker gets the app's first, then these."""
+    extra_config: dict[str, str | int | float | bool | None]
+    """The instance's own settings; the worker gets them merged over the app's."""
+    queues: list[str]
+    """Queues of the app consumed by the instance (besides `dq.<name>`)."""
+    min_concurrency: int
+    """A number of pool processes."""
+    max_concurrency: int
+    """The largest pool a worker may grow to."""
+    is_enabled: bool
+    """False once the instance was disabled (`POST .../disable`), until it is enabled."""
+    state: Literal[
+        "starting", "running", "stopping", "stopped", "disabled", "backoff", "failed", "unknown"
+    ]
+    """
+    What the instance's worker is doing: `starting`, `running`,
+    `stopping`, `stopped` (exited; started again at the next round),
+    `backoff` (exited again; started again after a pause), `disabled`,
+    `failed` (a restart storm) or `unknown` (runs, but does not answer).
+    """
+    since: AwareDatetime
+    """When the worker entered its state (UTC)."""
+    pid: int | None
+    """The worker's process id; null while no worker runs."""
+    processes: int | None
+    """
+    The pool processes the worker last reported; null until it
+    reported any (or for a pool without processes).
+    """
+    restarts: int
+    """
+    How many times the supervisor started the worker again after it
+    exited on its own (a restart asked for is not one).
+    """
+    last_exit: LastExit | None
+    """How the worker last exited; null while it never did."""
+
+
+class Operation(CymeModel):
+    """A change asked for with `nowait`, and where it stands."""
+
+    id: str
+    """The `id` of the `Scheduled` answer."""
+    operation: str
+    """The operationId of the change."""
+    target: str
+    """The path of the resource it changes."""
+    state: Literal["pending", "running", "succeeded", "failed"]
+    """
+    `pending` until it starts (it waits for a change of the same
+    instance to finish), `running`, then `succeeded` or `failed`.
+    """
+    created: AwareDatetime
+    started: AwareDatetime | None
+    finished: AwareDatetime | None
+    status: int | None
+    """
+    Once finished, the status the change would have been answered
+    with without `nowait`.
+    """
+    result: Any
+    """
+    Once succeeded, the answer the change would have had without
+    `nowait` (an `Instance`, a `RollingRestart`...); null before.
+    """
+    problem: Problem | None
+    """Once failed, the problem document it would have been answered with."""
+    progress: Progress | None
+    """
+    How far a change of several steps has got (a rolling restart:
+    the instances done so far, of all); null for a change of one step.
+    """
+
+
+class RollingRestart(CymeModel):
+    """What a rolling restart did, instance by instance, oldest first."""
+
+    app: str
+    """
+    A name: 1 to 128 letters, digits and `_ @ : -`, in segments separated
+    by single dots.
+    """
+    instances: list[RestartOutcome]

@@ -17,14 +17,14 @@ module Cyme
       #
       # @param queue [String]
       # @param nowait [Boolean]
-      # @return [Cyme::Models::Consumer, Cyme::Models::Scheduled]
+      # @return [Cyme::Models::Consumer, Cyme::Scheduled]
       def add(queue, nowait: false) = @client.call("putConsumer", app: @app, instance: @instance, queue:, nowait:)
 
       # Stops consuming from a queue.
       #
       # @param queue [String]
       # @param nowait [Boolean]
-      # @return [Cyme::Models::Consumer, Cyme::Models::Scheduled] the consumer that was cancelled
+      # @return [Cyme::Models::Consumer, Cyme::Scheduled] the consumer that was cancelled
       # @raise [Cyme::ConflictError] for the instance's private queue `dq.<name>`
       def delete(queue, nowait: false)
         @client.call("deleteConsumer", app: @app, instance: @instance, queue:, nowait:)

@@ -23,7 +23,7 @@ module Cyme
       # @param idempotency_key [String, nil] sent as Idempotency-Key on every
       #   attempt of this call (a new UUID when nil): the same key in a later
       #   call gets the first call's answer instead of a second instance
-      # @return [Cyme::Instance, Cyme::Models::Scheduled]
+      # @return [Cyme::Instance, Cyme::Scheduled]
       # @raise [Cyme::ConflictError] when the name is taken
       # @raise [Cyme::UnprocessableEntityError] when the key was used for another request
       # @example
@@ -40,8 +40,9 @@ module Cyme
       # @return [Cyme::Instance]
       def get(name) = @client.call("getInstance", app: @app, instance: name)
 
-      # @return [Array<Cyme::Instance>] every instance, fetched one by one
-      def all = all_names.map { |name| get(name) }
+      # @return [Array<Cyme::Instance>] every instance, with what its worker is
+      #   doing, in one request (listInstances with details)
+      def all = @client.call("listInstances", app: @app, details: true)
 
       # @return [Array<String>]
       def all_names = @client.call("listInstances", app: @app)
@@ -50,7 +51,7 @@ module Cyme
       #
       # @param name [String]
       # @param nowait [Boolean]
-      # @return [Cyme::Instance, Cyme::Models::Scheduled] the instance that was deleted
+      # @return [Cyme::Instance, Cyme::Scheduled] the instance that was deleted
       def delete(name, nowait: false) = @client.call("deleteInstance", app: @app, instance: name, nowait:)
     end
   end

@@ -19,7 +19,7 @@ module Cyme
       # @param routing_key [String, nil] defaults to the queue's name
       # @param options [Hash, nil] kombu options (queue_arguments, durable...)
       # @param nowait [Boolean]
-      # @return [Cyme::Models::Queue, Cyme::Models::Scheduled]
+      # @return [Cyme::Models::Queue, Cyme::Scheduled]
       # @example
       #   app.queues.add("celery", exchange: "celery", routing_key: "celery", exchange_type: "direct")
       def add(name, exchange: nil, exchange_type: nil, routing_key: nil, options: nil, nowait: false)
@@ -27,11 +27,13 @@ module Cyme
       end
 
       # @param name [String]
-      # @return [Cyme::Models::Queue]
+      # @return [Cyme::Models::Queue] with its depth on the app's broker
+      #   (messages, consumers), or why it cannot be read (depth_error)
       def get(name) = @client.call("getQueue", app: @app, queue: name)
 
-      # @return [Array<Cyme::Models::Queue>]
-      def all = all_names.map { |name| get(name) }
+      # @return [Array<Cyme::Models::Queue>] every queue, with its depth, in one
+      #   request (listQueues with details)
+      def all = @client.call("listQueues", app: @app, details: true)
 
       # @return [Array<String>]
       def all_names = @client.call("listQueues", app: @app)
@@ -40,7 +42,7 @@ module Cyme
       #
       # @param name [String]
       # @param nowait [Boolean]
-      # @return [Cyme::Models::Queue, Cyme::Models::Scheduled] the queue that was deleted
+      # @return [Cyme::Models::Queue, Cyme::Scheduled] the queue that was deleted
       def delete(name, nowait: false) = @client.call("deleteQueue", app: @app, queue: name, nowait:)
     end
   end

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ..store import Instance, Queue
+from .lifecycle import Lifecycle
 
 _DEADLINE: ContextVar[float | None] = ContextVar("cyme_branch_deadline", default=None)
 
@@ -84,6 +85,8 @@ class WorkerSpec:
     max_concurrency: int
     queues: tuple[QueueDecl, ...]
     directory: Path
+    # False once the instance was disabled: the supervisor leaves it stopped.
+    enabled: bool = True
 
     @classmethod
     def of(cls, instance: Instance, root: Path) -> WorkerSpec:
@@ -100,11 +103,26 @@ class WorkerSpec:
             max_concurrency=instance.max_concurrency,
             queues=tuple(QueueDecl.of(q) for q in instance.queues),
             directory=root / instance.name,
+            enabled=instance.is_enabled,
         )
 
     def __repr__(self) -> str:
         # The broker URL may hold a password: keep it out of reprs and logs.
         return f"WorkerSpec(name={self.name!r}, app={self.app!r})"
+
+
+@dataclass(frozen=True)
+class Depth:
+    """A queue's depth on its broker, as `GET /{app}/queues/{queue}` shows it.
+
+    `consumers` is None when the broker does not count them (Redis): the
+    branch counts its own running workers that consume the queue instead.
+    With `error`, the depth could not be read, and says why.
+    """
+
+    messages: int | None
+    consumers: int | None = None
+    error: str | None = None
 
 
 class Supervisor(Protocol):
@@ -142,3 +160,66 @@ class Supervisor(Protocol):
 
     async def close(self) -> None:
         """Stop supervising, and stop the workers (their directories stay)."""
+
+    # -- what the workers are doing, and the levers (see lifecycle.py) ----------
+
+    def observe(self, name: str) -> Lifecycle | None:
+        """What the instance's worker is doing now (None: it has no worker record
+        yet). Cheap, and without waiting: a worker that exited shows it here."""
+
+    async def restart(self, spec: WorkerSpec) -> None:
+        """A warm restart: the worker finishes its tasks and exits, a new one starts."""
+
+    async def disable(self, name: str) -> None:
+        """A warm shutdown; the worker stays stopped (its directory stays)."""
+
+    async def enable(self, spec: WorkerSpec) -> None:
+        """Start the worker of a disabled or failed instance again."""
+
+    def inject_exit(self, name: str, *, signal: int | None, code: int | None) -> None:
+        """A fault (`Cyme-Fault: kill=...` or `exit=...`): the worker dies now."""
+
+    def inject_depth(self, app: str, queue: str, messages: int | None) -> None:
+        """A fault (`Cyme-Fault: depth=...`): the queue's depth from now on (None: unreadable)."""
+
+    async def queue_depths(self, app: str, broker: str, queues: Sequence[str]) -> dict[str, Depth]:
+        """The depth of some queues of an app on its broker, within the current deadline."""
+
+
+def active_queue(queue: QueueDecl) -> dict[str, Any]:
+    """A queue as Celery's `active_queues` describes it: what simulated workers
+    answer, and what a worker that is not running will consume."""
+    options = queue.options
+    return {
+        "name": queue.name,
+        "exchange": {
+            "name": queue.exchange,
+            "type": queue.exchange_type,
+            "arguments": None,
+            "durable": bool(options.get("exchange_durable", True)),
+            "passive": False,
+            "auto_delete": False,
+            "delivery_mode": None,
+            "no_declare": False,
+        },
+        "routing_key": queue.routing_key,
+        "queue_arguments": _mapping(options.get("queue_arguments")),
+        "binding_arguments": _mapping(options.get("binding_arguments")),
+        "consumer_arguments": _mapping(options.get("consumer_arguments")),
+        "durable": bool(options.get("durable", True)),
+        "exclusive": bool(options.get("exclusive", False)),
+        "auto_delete": bool(options.get("auto_delete", False)),
+        "no_ack": bool(options.get("no_ack", False)),
+        "alias": None,
+        "bindings": [],
+        "no_declare": None,
+        "expires": None,
+        "message_ttl": None,
+        "max_length": None,
+        "max_length_bytes": None,
+        "max_priority": None,
+    }
+
+
+def _mapping(value: Any) -> dict[str, Any] | None:
+    return value if isinstance(value, dict) else None

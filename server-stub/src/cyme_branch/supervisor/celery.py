@@ -2,10 +2,12 @@
 
 Start. Each instance runs
 
-    python -m celery [global arguments] worker --loglevel=INFO [arguments]
+    python -m celery [global arguments] worker --loglevel=INFO -E [arguments]
+        --include cyme_branch.worker_commands[,MODULES]
         --hostname NAME@HOST --pool POOL --autoscale=MAX,MIN --queues dq.NAME,QUEUES
         --pidfile DIR/NAME/worker.pid --logfile DIR/NAME/worker.log
-        --statedb DIR/NAME/worker.statedb -- [extra_config as key=(json)value]
+        --statedb DIR/NAME/worker.statedb
+        -- [extra_config as key=(json)value] task_send_sent_event=(json)true
 
 in a session of its own, so that stopping it reaches its pool too. The
 broker URL travels in the environment (`CELERY_BROKER_URL`), not on the
@@ -13,18 +15,32 @@ command line, where anyone on the machine could read its password with
 `ps`. Celery's global options among the arguments (`--workdir`, `-A`, ...)
 go before `worker`, since Celery 5 takes them nowhere else; the consumed
 queues' declarations go in `task_queues`, since `--queues` only names them.
+Workers send task events (`-E`, and `task-sent` events for the tasks they
+send), as the original's did, so that Flower and `celery events` see their
+tasks; an `extra_config` that sets `worker_send_task_events` or
+`task_send_sent_event` has the last word. `--include` brings in the
+branch's own remote control commands (worker_commands.py), with the
+modules the arguments include.
 
 Control. Celery's remote control (`ping`, `autoscale`, `add_consumer`,
-`cancel_consumer`, `stats`, `active_queues`) addressed to the worker's node
-name, through its instance's broker. Those calls block: they run in a pool
+`cancel_consumer`, `stats`, `active_queues`, and the branch's own
+`cyme_autoscale`, which grows the pool at once) addressed to the worker's
+node name, through its instance's broker. Those calls block: they run in a pool
 of threads, and each waits at most until the deadline of the request (or
 round) it serves, so the event loop never waits on a broker and a request
 is answered within the control timeout. A broker that cannot be reached is
 a 503 (`WorkerUnavailable`), a worker that does not reply in time a 504
 (`GatewayTimeout`), an error reply a 502 (`BadGateway`).
 
+Observe. Each worker has its `Lifecycle` (lifecycle.py): the state the API
+shows. An exit is seen as soon as anything looks at the worker (its exit
+code is `Popen.returncode`; a worker adopted from an earlier branch is not
+our child, so its exit status is unknown); an answer makes it `running`, a
+command it does not answer (or a broker that is down) `unknown`.
+
 Reconcile. Every round of the branch's supervisor, a worker that died is
-started again (after a growing pause when it keeps dying), and a live one
+started again (after a growing pause when it keeps dying, and not at all
+after a restart storm: `failed`), and a live one
 is compared with its stored spec: its consumers (`active_queues`) and its
 pool bounds (`stats()['autoscaler']`); differences are corrected with
 `add_consumer`, `cancel_consumer` and `autoscale`. A queue consumed under
@@ -32,11 +48,21 @@ another declaration than the stored one restarts the worker: Celery keeps
 the first declaration it saw of a queue name until it restarts.
 
 Stop. A warm shutdown: SIGTERM, and the worker finishes the tasks it holds;
-one still running at the deadline is killed with its process group. When
+one still running at the deadline is killed with its process group. A
+restart is a warm shutdown and a start; a disabled instance's worker gets a
+warm shutdown and is left stopped (its directory stays). When
 the branch stops, every worker gets a warm shutdown and the directories
 stay, so that the next branch on the directory starts them again; a worker
 left running by a branch that was killed is adopted by the next one (its
 pidfile and command line say which instance it runs).
+
+Depth. A queue's depth is read with kombu, in a thread pool of its own and
+within the deadline: a passive `queue_declare` gives the message and
+consumer counts on AMQP, and on Redis the length of the queue's lists,
+priorities included (kombu's Redis transport answers it so: it keeps a
+priority's messages in `queue` + `\x06\x16` + the priority step). A depth
+read in the last `DEPTH_TTL` seconds is reused, and a broker that could
+not be read is not asked again for `DEPTH_ERROR_TTL` seconds.
 """
 
 from __future__ import annotations
@@ -63,10 +89,20 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from celery import Celery
+from kombu import connection as _kombu_connection
 from kombu.exceptions import OperationalError
 
-from ..problems import BadGateway, GatewayTimeout, Problem, WorkerUnavailable, invalid
-from . import QueueDecl, WorkerSpec, time_left
+from .. import worker_commands
+from ..problems import (
+    BadGateway,
+    GatewayTimeout,
+    MalformedRequest,
+    Problem,
+    WorkerUnavailable,
+    invalid,
+)
+from . import Depth, QueueDecl, WorkerSpec, active_queue, time_left
+from .lifecycle import ADOPTED, DISABLED, RESTARTED, Lifecycle, RestartPolicy
 
 log = logging.getLogger("cyme.branch")
 
@@ -95,7 +131,6 @@ GLOBAL_OPTIONS = {
 FIRST_PING_WAIT = 0.1
 LAST_PING_WAIT = 1.0
 POLL_INTERVAL = 0.1  # between two looks at a pool or consumers that are changing
-MAX_PAUSE = 60.0  # the longest pause between two restarts of a worker that keeps dying
 LOG_TAIL = 15  # lines of a worker's log copied to the branch log when it dies at start
 CONTROL_THREADS = 8
 # Options the branch cannot let through: it runs the worker itself (a
@@ -107,6 +142,17 @@ REFUSED_OPTIONS = {
     "--broker": "give the broker as the `broker` field, not as an argument",
 }
 CONNECT_TIMEOUT = 4.0  # kombu's default
+# The module of the branch's own remote control commands, included by every worker.
+COMMANDS_MODULE = worker_commands.__name__
+# Settings the branch gives every worker, unless extra_config gives them.
+EVENT_SETTINGS = {"task_send_sent_event": True}
+EVENTS_SETTING = "worker_send_task_events"  # what -E sets
+# The states in which a worker holds no process and is not to be started:
+# changes to it are kept for when it is enabled.
+AT_REST = ("disabled", "failed")
+DEPTH_TTL = 1.0  # seconds a queue's depth is reused
+DEPTH_ERROR_TTL = 5.0  # seconds a broker that could not be read is left alone
+DEPTH_THREADS = 4
 
 
 def split_arguments(text: str) -> tuple[list[str], list[str], list[str]]:
@@ -155,11 +201,36 @@ def declaration(queue: QueueDecl) -> dict[str, Any]:
     }
 
 
+def take_includes(options: list[str]) -> tuple[list[str], list[str]]:
+    """The worker's options without `-I`/`--include`, and the modules they named."""
+    rest: list[str] = []
+    modules: list[str] = []
+    i = 0
+    while i < len(options):
+        word = options[i]
+        if word in ("-I", "--include"):
+            if i + 1 < len(options):
+                modules += options[i + 1].split(",")
+            i += 2
+            continue
+        if word.startswith("--include="):
+            modules += word.partition("=")[2].split(",")
+        elif word.startswith("-I") and not word.startswith("--"):
+            modules += word[2:].split(",")
+        else:
+            rest.append(word)
+        i += 1
+    return rest, [m for m in modules if m]
+
+
 def worker_command(spec: WorkerSpec, nodename: str, python: str = sys.executable) -> list[str]:
     """The command line of an instance's worker (the broker is not on it)."""
     before, options, settings = split_arguments(spec.arguments)
+    options, modules = take_includes(options)
     directory = spec.directory
     queues = (QueueDecl.private(spec.name), *spec.queues)
+    # Task events, as the original's workers sent them, unless extra_config says.
+    events = [] if EVENTS_SETTING in spec.extra_config else ["-E"]
     argv = [
         python,
         "-m",
@@ -167,7 +238,10 @@ def worker_command(spec: WorkerSpec, nodename: str, python: str = sys.executable
         *before,
         "worker",
         "--loglevel=INFO",  # the original's default; the arguments may change it
+        *events,
         *options,
+        "--include",
+        ",".join([COMMANDS_MODULE, *(m for m in modules if m != COMMANDS_MODULE)]),
         "--hostname",
         nodename,
         f"--pool={spec.pool}",
@@ -179,7 +253,9 @@ def worker_command(spec: WorkerSpec, nodename: str, python: str = sys.executable
         f"--statedb={directory / 'worker.statedb'}",
     ]
     # `(json)` makes Celery take the value as JSON, whatever the setting's type.
-    settings += [f"{k}=(json){json.dumps(v)}" for k, v in spec.extra_config.items()]
+    given = {**{k: v for k, v in EVENT_SETTINGS.items() if k not in spec.extra_config}}
+    given.update(spec.extra_config)
+    settings += [f"{k}=(json){json.dumps(v)}" for k, v in given.items()]
     if spec.queues:
         declared = {q.name: declaration(q) for q in spec.queues}
         settings.append(f"task_queues=(json){json.dumps(declared, separators=(',', ':'))}")
@@ -239,16 +315,18 @@ def command_line(pid: int) -> list[str]:
 class _Worker:
     spec: WorkerSpec
     nodename: str
+    life: Lifecycle
     pid: int | None = None
     # None for a worker adopted from an earlier branch: not our child.
     popen: subprocess.Popen[bytes] | None = None
     # Whether it has answered since it started: a command sent before the
     # worker listens is lost, so one to a new worker waits for a ping first.
     ready: bool = False
-    failures: int = 0  # restarts in a row without an answer
-    retry_at: float = 0.0
     trouble: str | None = None  # what was last logged about it, to say it once
     failed: bool = False  # its start failed (a new instance that is not kept)
+    # Whether it knows the branch's own commands (worker_commands.py): every
+    # worker this branch starts does; one adopted from an older branch may not.
+    commands: bool = True
 
     def alive(self) -> bool:
         if self.popen is not None:
@@ -276,14 +354,22 @@ class CelerySupervisor:
         timeout: float = 10.0,
         hostname: str | None = None,
         python: str = sys.executable,
+        policy: RestartPolicy | None = None,
     ) -> None:
         self._root = root
         self._interval = interval
         self._timeout = timeout
         self._host = hostname or socket.gethostname()
         self._python = python
+        self._policy = policy or RestartPolicy(interval=interval)
         self._workers: dict[str, _Worker] = {}
         self._executor = ThreadPoolExecutor(CONTROL_THREADS, thread_name_prefix="cyme-control")
+        # Depth reads have threads of their own: a broker that hangs holds
+        # one of them, never a thread that controls workers.
+        self._depth_executor = ThreadPoolExecutor(DEPTH_THREADS, thread_name_prefix="cyme-depth")
+        self._depths: dict[tuple[str, str], tuple[float, Depth]] = {}  # by (broker, queue)
+        # Reads in flight, shared by whoever asks the same of the same broker meanwhile.
+        self._depth_reads: dict[tuple[str, frozenset[str]], asyncio.Future[dict[str, Depth]]] = {}
         # One Celery app per broker and thread: remote control calls of one
         # app are not meant to run in several threads at once.
         self._local = threading.local()
@@ -294,10 +380,17 @@ class CelerySupervisor:
     def nodename(self, name: str) -> str:
         return f"{name}@{self._host}"
 
+    def _record(self, spec: WorkerSpec) -> _Worker:
+        worker = _Worker(
+            spec, self.nodename(spec.name), Lifecycle(self._policy, enabled=spec.enabled)
+        )
+        self._workers[spec.name] = worker
+        return worker
+
     # -- the supervisor interface ---------------------------------------------
 
     async def start(self, spec: WorkerSpec) -> None:
-        worker = self._workers[spec.name] = _Worker(spec, self.nodename(spec.name))
+        worker = self._record(spec)
         log.info("> %s: DOWN", spec.name)
         self._spawn(worker)
         try:
@@ -318,10 +411,21 @@ class CelerySupervisor:
 
     async def resume(self, specs: Sequence[WorkerSpec]) -> None:
         for spec in specs:
-            worker = self._workers[spec.name] = _Worker(spec, self.nodename(spec.name))
+            worker = self._record(spec)
             pid = self._running_pid(worker)
+            if not spec.enabled:
+                if pid is not None:
+                    # Disabled by a branch killed before it stopped the worker.
+                    worker.pid = pid
+                    how = await self._halt(worker)
+                    worker.pid = None
+                    log.info("> %s: disabled, its worker still ran: STOPPED (%s)", spec.name, how)
+                log.info("> %s: disabled, left stopped", spec.name)
+                continue
             if pid is not None:
                 worker.pid = pid
+                worker.commands = COMMANDS_MODULE in " ".join(command_line(pid))
+                worker.life.adopted(pid)
                 log.info("> %s: adopted its running worker (pid %d)", spec.name, pid)
                 continue
             log.info("> %s: DOWN", spec.name)
@@ -329,6 +433,7 @@ class CelerySupervisor:
                 self._spawn(worker)
             except (OSError, Problem) as exc:
                 log.error("> %s: cannot start its worker: %s", spec.name, _reason(exc))
+                worker.life.exited(None, f"cannot start: {_reason(exc)}")
             else:
                 log.info("> Restarting node %s: OK", spec.name)
 
@@ -339,13 +444,60 @@ class CelerySupervisor:
             log.info("> %s: STOPPED (%s)", name, how)
         shutil.rmtree(self._root / name, ignore_errors=True)
 
+    async def restart(self, spec: WorkerSpec) -> None:
+        worker = self._worker(spec.name)
+        worker.spec = spec
+        self.observe(spec.name)  # an exit not seen yet is its own, not ours
+        if worker.alive():
+            worker.life.stopping()
+            how = await self._halt(worker)
+            worker.life.stopped(worker.exit_code(), RESTARTED)
+            log.info("> %s: STOPPED (%s), to restart it", spec.name, how)
+        self._spawn(worker)
+        if await self._wait_ready(worker):
+            log.info("> Restarting node %s: OK", spec.name)
+
+    async def disable(self, name: str) -> None:
+        worker = self._workers.get(name)
+        if worker is None or worker.life.state == "disabled":
+            return
+        worker.spec = replace(worker.spec, enabled=False)
+        self.observe(name)
+        if worker.alive():
+            worker.life.stopping()
+            how = await self._halt(worker)
+            worker.life.stopped(worker.exit_code(), DISABLED, disabled=True)
+            log.info("> %s: DISABLED (%s)", name, how)
+        else:
+            worker.life.disabled()
+            log.info("> %s: DISABLED", name)
+
+    async def enable(self, spec: WorkerSpec) -> None:
+        worker = self._workers.get(spec.name) or self._record(spec)
+        worker.spec = spec
+        self.observe(spec.name)
+        if worker.alive():
+            return  # it runs: nothing to do
+        log.info("> %s: DOWN, enabled", spec.name)
+        self._spawn(worker, "enable")
+        if await self._wait_ready(worker):
+            log.info("> Restarting node %s: OK", spec.name)
+
     async def autoscale(self, name: str, max_: int, min_: int) -> None:
         worker = self._worker(name)
         worker.spec = replace(worker.spec, max_concurrency=max_, min_concurrency=min_)
-        await self._control(worker, "autoscale", {"max": max_, "min": min_})
+        if worker.life.state in AT_REST:
+            return  # kept for when it starts
+        await self._autoscale(worker, max_, min_)
         # The pool grows or shrinks within seconds: answer once it has, so
         # that stats asked for next show it (no later than the deadline).
         await self._settle(worker, "stats", partial(_pool_within, max_=max_, min_=min_))
+
+    async def _autoscale(self, worker: _Worker, max_: int, min_: int) -> None:
+        """New pool bounds, with the pool grown at once (`cyme_autoscale`) when the
+        worker knows the branch's commands; Celery's `autoscale` otherwise."""
+        command = worker_commands.COMMAND if worker.commands else "autoscale"
+        await self._control(worker, command, {"max": max_, "min": min_})
 
     async def add_consumer(self, name: str, queue: QueueDecl) -> None:
         worker = self._workers.get(name)
@@ -353,6 +505,8 @@ class CelerySupervisor:
             return  # stopped meanwhile: nothing left to tell
         queues = [q for q in worker.spec.queues if q.name != queue.name]
         worker.spec = replace(worker.spec, queues=(*queues, queue))
+        if worker.life.state in AT_REST:
+            return
         entry = _by_name(await self._control(worker, "active_queues")).get(queue.name)
         if entry is not None:
             if not same_declaration(entry, queue):
@@ -367,17 +521,26 @@ class CelerySupervisor:
             return
         queues = tuple(q for q in worker.spec.queues if q.name != queue)
         worker.spec = replace(worker.spec, queues=queues)
+        if worker.life.state in AT_REST:
+            return
         await self._control(worker, "cancel_consumer", {"queue": queue})
         await self._settle(worker, "active_queues", lambda reply: queue not in _by_name(reply))
 
     async def stats(self, name: str) -> dict[str, Any]:
-        reply = await self._control(self._worker(name), "stats")
+        worker = self._worker(name)
+        reply = await self._control(worker, "stats")
         if not isinstance(reply, dict):
             raise BadGateway(f"The worker of instance '{name}' answered stats with no object.")
+        worker.life.answered(_pool_size(reply))
         return reply
 
     async def active_queues(self, name: str) -> list[dict[str, Any]]:
-        reply = await self._control(self._worker(name), "active_queues")
+        worker = self._worker(name)
+        if worker.life.state in AT_REST:
+            # What it will consume once enabled.
+            spec = worker.spec
+            return [active_queue(q) for q in (QueueDecl.private(spec.name), *spec.queues)]
+        reply = await self._control(worker, "active_queues")
         if not isinstance(reply, list):
             raise BadGateway(
                 f"The worker of instance '{name}' answered active_queues with no list."
@@ -385,12 +548,14 @@ class CelerySupervisor:
         return [entry for entry in reply if isinstance(entry, dict)]
 
     async def reconcile(self, spec: WorkerSpec) -> None:
-        worker = self._workers.get(spec.name)
-        if worker is None:
-            worker = self._workers[spec.name] = _Worker(spec, self.nodename(spec.name))
+        worker = self._workers.get(spec.name) or self._record(spec)
         worker.spec = spec
+        life = self.observe(spec.name)
+        if not spec.enabled or (life is not None and life.state in AT_REST):
+            return  # left stopped until it is enabled
         if not worker.alive():
-            self._revive(worker)
+            if worker.life.due():
+                self._revive(worker)
             return
         try:
             stats = await self.stats(spec.name)
@@ -401,10 +566,9 @@ class CelerySupervisor:
                 worker.trouble = problem.detail
                 log.warning("> %s: %s", spec.name, problem.detail)
             return
-        if worker.trouble is not None or worker.failures:
+        if worker.trouble is not None:
             log.info("> %s: answers again", spec.name)
         worker.trouble = None
-        worker.failures = 0
 
     async def close(self) -> None:
         workers = list(self._workers.values())
@@ -413,10 +577,94 @@ class CelerySupervisor:
         for worker, how in zip(workers, results, strict=True):
             log.info("> %s: STOPPED (%s)", worker.name, how)
         self._executor.shutdown(wait=False, cancel_futures=True)
+        self._depth_executor.shutdown(wait=False, cancel_futures=True)
+
+    # -- what they are doing ----------------------------------------------------
+
+    def observe(self, name: str) -> Lifecycle | None:
+        worker = self._workers.get(name)
+        if worker is None:
+            return None
+        life = worker.life
+        if life.running and not worker.alive():
+            code = worker.exit_code()
+            life.exited(code, ADOPTED if worker.popen is None else None)
+            self._kill_group(worker)  # its pool outlives a main process that was killed
+            how = "gone" if code is None else f"exit {code}"
+            log.warning("> %s: DOWN (%s), %s", worker.name, how, life.state)
+        return life
+
+    def inject_exit(self, name: str, *, signal: int | None, code: int | None) -> None:
+        if code is not None or signal is None:
+            raise MalformedRequest(
+                "Cyme-Fault: exit= needs simulated workers; send a real one a signal with kill=."
+            )
+        worker = self._workers.get(name)
+        if worker is None or worker.pid is None or not worker.alive():
+            return  # nothing runs to kill
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(worker.pid, signal)
+        log.warning("> %s: sent %s (Cyme-Fault)", name, _signal_name(signal))
+
+    def inject_depth(self, app: str, queue: str, messages: int | None) -> None:
+        raise MalformedRequest(
+            "Cyme-Fault: depth= needs simulated workers; real ones have a real broker."
+        )
+
+    async def queue_depths(self, app: str, broker: str, queues: Sequence[str]) -> dict[str, Depth]:
+        now = time.monotonic()
+        found: dict[str, Depth] = {}
+        for queue in queues:
+            kept = self._depths.get((broker, queue))
+            if kept is not None and kept[0] > now:
+                found[queue] = kept[1]
+        missing = [q for q in queues if q not in found]
+        if missing:
+            found.update(await self._read_depths(broker, missing))
+        return found
+
+    async def _read_depths(self, broker: str, queues: list[str]) -> dict[str, Depth]:
+        """Read the broker once for these queues (the same read in flight is shared)."""
+        key = (broker, frozenset(queues))
+        wait = max(time_left(self._timeout), 0.1)
+        reading = self._depth_reads.get(key)
+        if reading is None:
+            loop = asyncio.get_running_loop()
+            call = partial(_read_depths, broker, tuple(queues), self._connection_options(wait))
+            reading = asyncio.ensure_future(
+                asyncio.wait_for(loop.run_in_executor(self._depth_executor, call), wait)
+            )
+            self._depth_reads[key] = reading
+            reading.add_done_callback(lambda _: self._depth_reads.pop(key, None))
+        try:
+            read = await asyncio.wait_for(asyncio.shield(reading), wait)
+        except asyncio.TimeoutError:
+            error = f"The broker did not answer within {wait:.3g} s."
+            read = {q: Depth(None, None, error) for q in queues}
+        except _BrokerError as exc:
+            error = f"The broker cannot be reached ({_reason(exc.cause)})."
+            read = {q: Depth(None, None, error) for q in queues}
+        now = time.monotonic()
+        found = {}
+        for queue in queues:
+            depth = read.get(queue) or Depth(None, None, "The broker was not asked.")
+            keep = DEPTH_TTL if depth.error is None else DEPTH_ERROR_TTL
+            self._depths[(broker, queue)] = (now + keep, depth)
+            found[queue] = depth
+        if len(self._depths) > 10_000:
+            self._depths = {k: v for k, v in self._depths.items() if v[0] > now}
+        return found
+
+    def _connection_options(self, wait: float) -> dict[str, Any]:
+        """kombu's connection settings, so that a broker never holds a thread past `wait`."""
+        connect = min(CONNECT_TIMEOUT, wait)
+        return {"connect_timeout": connect, "socket_timeout": wait}
 
     # -- processes ------------------------------------------------------------
 
-    def _spawn(self, worker: _Worker) -> None:
+    def _spawn(self, worker: _Worker, how: str = "start") -> None:
+        """A new worker process: to `start` it, to start it `again` after it exited
+        on its own, or to `enable` it (the lifecycle hears which)."""
         spec = worker.spec
         argv = worker_command(spec, worker.nodename, self._python)
         spec.directory.mkdir(parents=True, exist_ok=True)
@@ -439,6 +687,13 @@ class CelerySupervisor:
             )
         worker.pid = worker.popen.pid
         worker.ready = False
+        worker.commands = True
+        if how == "again":
+            worker.life.restarted(worker.pid)
+        elif how == "enable":
+            worker.life.enabled(worker.pid)
+        else:
+            worker.life.started(worker.pid)
 
     def _running_pid(self, worker: _Worker) -> int | None:
         """The pid of this instance's worker left running by an earlier branch."""
@@ -451,21 +706,16 @@ class CelerySupervisor:
         return None
 
     def _revive(self, worker: _Worker) -> None:
-        """Start a worker that died again, pausing longer each time it keeps dying."""
-        now = time.monotonic()
-        if now < worker.retry_at:
-            return
-        code = worker.exit_code()
-        log.warning("> %s: DOWN (%s)", worker.name, "gone" if code is None else f"exit {code}")
-        self._kill_group(worker)
+        """Start a worker that exited on its own again (its lifecycle said it is due)."""
+        self._kill_group(worker)  # what is left of its pool
         try:
-            self._spawn(worker)
+            self._spawn(worker, "again")
         except (OSError, Problem) as exc:
             log.error("> %s: cannot start its worker: %s", worker.name, _reason(exc))
+            worker.life.restarted(None)
+            worker.life.exited(None, f"cannot start: {_reason(exc)}")
         else:
             log.info("> Restarting node %s: OK", worker.name)
-        worker.failures += 1
-        worker.retry_at = now + min(MAX_PAUSE, self._interval * (2**worker.failures - 1))
 
     async def _halt(self, worker: _Worker) -> str:
         """A warm shutdown; a kill when it does not end in time. Says which."""
@@ -556,6 +806,11 @@ class CelerySupervisor:
         """Send a remote control command to the worker and return its reply."""
         name = worker.name
         if require_alive and not worker.alive():
+            life = self.observe(name)
+            if life is not None and life.state in AT_REST:
+                raise WorkerUnavailable(
+                    f"Instance '{name}' is {life.state}: it has no worker until it is enabled."
+                )
             raise WorkerUnavailable(
                 f"Instance '{name}' has no running worker; the branch starts it again "
                 f"within {self._interval:g} s."
@@ -579,13 +834,17 @@ class CelerySupervisor:
         except asyncio.TimeoutError:
             reply = None
         except _BrokerError as exc:
+            worker.life.silent()
             raise WorkerUnavailable(
                 f"The broker of instance '{name}' cannot be reached ({_reason(exc.cause)})."
             ) from None
         if reply is None:
+            if command != "ping" or worker.ready:
+                worker.life.silent()
             raise GatewayTimeout(
                 f"The worker of instance '{name}' did not reply to {command} within {wait:g} s."
             )
+        worker.life.answered()
         if isinstance(reply, dict) and "error" in reply:
             raise BadGateway(
                 f"The worker of instance '{name}' refused {command}: {_kind(reply['error'])}."
@@ -670,7 +929,10 @@ class CelerySupervisor:
                 want["max"],
                 want["min"],
             )
-            await self._control(worker, "autoscale", want)
+            await self._autoscale(worker, want["max"], want["min"])
+
+
+_Connection: Any = _kombu_connection.Connection
 
 
 @dataclass(frozen=True)
@@ -712,6 +974,67 @@ def _by_name(reply: Any) -> dict[str, dict[str, Any]]:
     if not isinstance(reply, list):
         return {}
     return {e["name"]: e for e in reply if isinstance(e, dict) and isinstance(e.get("name"), str)}
+
+
+def _read_depths(broker: str, queues: tuple[str, ...], options: dict[str, Any]) -> dict[str, Depth]:
+    """The depth of queues on a broker, with kombu (in a depth thread).
+
+    A passive `queue_declare`: on AMQP the broker's message and consumer
+    counts; on Redis kombu's answer is the length of the queue's lists (its
+    priority lists too) and no consumer count (None: the branch counts). A
+    queue the broker does not have yet is empty.
+    """
+    redis = urlsplit(broker).scheme in ("redis", "rediss")
+    transport_options: dict[str, Any] = {}
+    if redis:
+        transport_options = {
+            "socket_timeout": options["socket_timeout"],
+            "socket_connect_timeout": options["connect_timeout"],
+        }
+    else:
+        transport_options = {
+            "read_timeout": options["socket_timeout"],
+            "write_timeout": options["socket_timeout"],
+        }
+    connection: Any = _Connection(
+        broker,
+        connect_timeout=options["connect_timeout"],
+        transport_options=transport_options,
+    )
+    errors = (OperationalError, OSError, *connection.connection_errors)
+    found: dict[str, Depth] = {}
+    try:
+        connection.ensure_connection(max_retries=1)
+        channel = connection.channel()
+        for queue in queues:
+            try:
+                _, messages, consumers = channel.queue_declare(queue=queue, passive=True)
+            except connection.channel_errors:
+                # No such queue: nothing waits in it, nobody consumes it.
+                # (AMQP closes the channel on this error: open another.)
+                found[queue] = Depth(0, None if redis else 0)
+                channel = connection.channel()
+                continue
+            found[queue] = Depth(int(messages), None if redis else int(consumers))
+    except errors as exc:
+        raise _BrokerError(exc) from None
+    finally:
+        connection.release()
+    return found
+
+
+def _pool_size(stats: Any) -> int | None:
+    """The pool processes of a `stats` reply; None for a pool without processes."""
+    pool = stats.get("pool") if isinstance(stats, dict) else None
+    processes = pool.get("processes") if isinstance(pool, dict) else None
+    return len(processes) if isinstance(processes, list) else None
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
 
 
 def _pool_within(stats: Any, *, max_: int, min_: int) -> bool:

@@ -3,6 +3,15 @@
 Each instance gets the directory and files a real worker has, a pool whose
 process list follows autoscale, the consumers it is told about, and stats
 in the shape of Celery 5's `inspect stats`. Nothing is executed.
+
+The workers live and die as real ones do (see lifecycle.py): a fault
+(`Cyme-Fault: kill=SIGKILL` or `exit=1`) makes one exit, and the rounds of
+the branch's supervisor start it again, pausing longer each time it keeps
+exiting, until a restart storm leaves it `failed`. A worker sent `SIGSTOP`
+answers nothing (504, and `unknown` at the next round) until `SIGCONT`. A
+worker started again stays `starting` until the next round finds it
+answering, as a real one does. Their queues' depth is 0 unless a fault
+(`depth=7`) says otherwise.
 """
 
 from __future__ import annotations
@@ -11,14 +20,17 @@ import itertools
 import logging
 import os
 import shutil
+import signal
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from . import QueueDecl, WorkerSpec
+from ..problems import GatewayTimeout, WorkerUnavailable
+from . import Depth, QueueDecl, WorkerSpec, active_queue
+from .lifecycle import DISABLED, RESTARTED, Lifecycle, RestartPolicy, signal_name
 
 log = logging.getLogger("cyme.branch")
 
@@ -30,18 +42,30 @@ _POOLS = {
     "gevent": "celery.concurrency.gevent:TaskPool",
 }
 PREFETCH_MULTIPLIER = 4
+# The states in which a worker holds no process and is not to be started:
+# changes to it are kept for when it is enabled.
+AT_REST = ("disabled", "failed")
 
 
 @dataclass
 class _Worker:
     spec: WorkerSpec
-    pid: int
-    started: float
+    life: Lifecycle
     max_: int
     min_: int
+    started: float = 0.0
     processes: list[int] = field(default_factory=list)
     queues: dict[str, QueueDecl] = field(default_factory=dict)
     clock: int = 0
+    frozen: bool = False  # sent SIGSTOP: it answers nothing until SIGCONT
+
+    @property
+    def pid(self) -> int | None:
+        return self.life.pid
+
+    @property
+    def alive(self) -> bool:
+        return self.life.pid is not None
 
 
 class SimulatedSupervisor:
@@ -49,33 +73,98 @@ class SimulatedSupervisor:
 
     kind = "simulated"
 
-    def __init__(self) -> None:
+    def __init__(self, policy: RestartPolicy | None = None) -> None:
+        self._policy = policy or RestartPolicy()
         self._workers: dict[str, _Worker] = {}
         # Process ids are made up, but unique within a branch, like real ones.
         self._pids = itertools.count(7700 + os.getpid() % 1000 * 100)
+        # Queue depths set by faults, by (app, queue); None: the broker is "down".
+        self._depths: dict[tuple[str, str], int | None] = {}
+
+    # -- starting and stopping --------------------------------------------------
 
     async def start(self, spec: WorkerSpec) -> None:
-        directory = spec.directory
-        directory.mkdir(parents=True, exist_ok=True)
-        log.info("> %s: DOWN", spec.name)
-        worker = _Worker(
-            spec, next(self._pids), time.time(), spec.max_concurrency, spec.min_concurrency
-        )
-        private = QueueDecl.private(spec.name)
-        worker.queues = {private.name: private, **{q.name: q for q in spec.queues}}
-        self._resize(worker)
-        self._workers[spec.name] = worker
-        (directory / "worker.pid").write_text(f"{worker.pid}\n")
-        (directory / "worker.statedb").touch()
-        self._log(worker, f"celery@{spec.name} ready.")
-        log.info("> Restarting node %s: OK", spec.name)
+        spec.directory.mkdir(parents=True, exist_ok=True)
+        worker = self._workers[spec.name] = self._record(spec)
+        self._spawn(worker)
+        worker.life.answered(len(worker.processes))
 
     async def resume(self, specs: Sequence[WorkerSpec]) -> None:
         for spec in specs:
-            await self.start(spec)
+            if spec.enabled:
+                await self.start(spec)
+            else:
+                spec.directory.mkdir(parents=True, exist_ok=True)
+                self._workers[spec.name] = self._record(spec)
+                log.info("> %s: disabled, left stopped", spec.name)
+
+    def _record(self, spec: WorkerSpec) -> _Worker:
+        worker = _Worker(
+            spec,
+            Lifecycle(self._policy, enabled=spec.enabled),
+            spec.max_concurrency,
+            spec.min_concurrency,
+        )
+        self._follow(worker, spec)
+        return worker
+
+    @staticmethod
+    def _follow(worker: _Worker, spec: WorkerSpec) -> None:
+        """What a new worker process is told: the stored bounds and consumers."""
+        worker.spec = spec
+        worker.max_, worker.min_ = spec.max_concurrency, spec.min_concurrency
+        private = QueueDecl.private(spec.name)
+        worker.queues = {private.name: private, **{q.name: q for q in spec.queues}}
+
+    def _spawn(self, worker: _Worker, how: str = "start") -> None:
+        """A new worker process, with a new pid and pool: to `start` it, to start it
+        `again` after it exited on its own, or to `enable` it."""
+        log.info("> %s: DOWN", worker.spec.name)
+        pid = next(self._pids)
+        if how == "again":
+            worker.life.restarted(pid)
+        elif how == "enable":
+            worker.life.enabled(pid)
+        else:
+            worker.life.started(pid)
+        worker.started = time.time()
+        worker.frozen = False
+        worker.processes = []
+        self._resize(worker)
+        directory = worker.spec.directory
+        (directory / "worker.pid").write_text(f"{pid}\n")
+        (directory / "worker.statedb").touch()
+        self._log(worker, f"celery@{worker.spec.name} ready.")
+        log.info("> Restarting node %s: OK", worker.spec.name)
+
+    def _shut_down(self, worker: _Worker, reason: str, *, disabled: bool = False) -> None:
+        """A warm shutdown the branch asked for."""
+        if worker.alive:
+            worker.life.stopping()
+            self._log(worker, "worker: Warm shutdown (MainProcess)")
+            worker.life.stopped(0, reason, disabled=disabled)
+        elif disabled:
+            worker.life.disabled()  # nothing runs: its last exit stays what it was
+        worker.processes = []
+        worker.frozen = False
+        (worker.spec.directory / "worker.pid").unlink(missing_ok=True)
 
     async def reconcile(self, spec: WorkerSpec) -> None:
-        pass  # simulated workers never drift from what they were told
+        worker = self._workers.get(spec.name)
+        if worker is None:
+            worker = self._workers[spec.name] = self._record(spec)
+        worker.spec = spec
+        if worker.alive:
+            # Simulated workers never drift from what they were told; one that
+            # is frozen does not answer.
+            if worker.frozen:
+                worker.life.silent()
+            else:
+                worker.life.answered(len(worker.processes))
+            return
+        if worker.life.due():
+            self._follow(worker, spec)
+            self._spawn(worker, "again")
 
     async def stop(self, name: str) -> None:
         worker = self._workers.pop(name, None)
@@ -84,12 +173,108 @@ class SimulatedSupervisor:
             shutil.rmtree(worker.spec.directory, ignore_errors=True)
             log.info("> %s: STOPPED", name)
 
+    async def restart(self, spec: WorkerSpec) -> None:
+        worker = self._worker(spec.name)
+        self._shut_down(worker, RESTARTED)
+        self._follow(worker, spec)
+        self._spawn(worker)
+        worker.life.answered(len(worker.processes))
+
+    async def disable(self, name: str) -> None:
+        worker = self._workers.get(name)
+        if worker is not None and worker.life.state != "disabled":
+            self._shut_down(worker, DISABLED, disabled=True)
+            log.info("> %s: DISABLED", name)
+
+    async def enable(self, spec: WorkerSpec) -> None:
+        worker = self._workers.get(spec.name)
+        if worker is None:
+            worker = self._workers[spec.name] = self._record(spec)
+        if worker.alive:
+            return  # it runs: nothing to do
+        self._follow(worker, spec)
+        self._spawn(worker, "enable")
+        worker.life.answered(len(worker.processes))
+
+    async def close(self) -> None:
+        self._workers.clear()
+
+    # -- what they are doing --------------------------------------------------------
+
+    def observe(self, name: str) -> Lifecycle | None:
+        worker = self._workers.get(name)
+        return worker.life if worker is not None else None
+
+    def inject_exit(self, name: str, *, signal: int | None, code: int | None) -> None:
+        worker = self._worker(name)
+        if not worker.alive:
+            return  # nothing runs to kill
+        if signal == _SIGSTOP:
+            worker.frozen = True
+            return
+        if signal == _SIGCONT:
+            worker.frozen = False
+            return
+        how = f"killed by {signal_name(signal)}" if signal is not None else f"exit {code}"
+        self._log(worker, f"worker: {how}")
+        log.warning("> %s: DOWN (%s)", name, how)
+        worker.processes = []
+        worker.frozen = False
+        worker.life.exited(-signal if signal is not None else code)
+        (worker.spec.directory / "worker.pid").unlink(missing_ok=True)
+
+    def inject_depth(self, app: str, queue: str, messages: int | None) -> None:
+        self._depths[(app, queue)] = messages
+
+    async def queue_depths(self, app: str, broker: str, queues: Sequence[str]) -> dict[str, Depth]:
+        found = {}
+        for queue in queues:
+            messages = self._depths.get((app, queue), 0)
+            if messages is None:
+                found[queue] = Depth(
+                    None, None, "The broker cannot be reached (simulated: Cyme-Fault depth=error)."
+                )
+            else:
+                found[queue] = Depth(messages)
+        return found
+
+    # -- remote control, simulated ---------------------------------------------------
+
+    def _worker(self, name: str) -> _Worker:
+        worker = self._workers.get(name)
+        if worker is None:
+            raise WorkerUnavailable(f"Instance '{name}' has no worker on this branch.")
+        return worker
+
+    def _answering(self, name: str) -> _Worker:
+        """The worker, if it can answer: 503 when it does not run, 504 when frozen."""
+        worker = self._worker(name)
+        if not worker.alive:
+            state = worker.life.state
+            if state in AT_REST:
+                raise WorkerUnavailable(
+                    f"Instance '{name}' is {state}: it has no worker until it is enabled."
+                )
+            raise WorkerUnavailable(
+                f"Instance '{name}' has no running worker; the branch starts it again shortly."
+            )
+        if worker.frozen:
+            worker.life.silent()
+            raise GatewayTimeout(f"The worker of instance '{name}' did not reply in time.")
+        worker.life.answered(len(worker.processes))
+        return worker
+
     async def autoscale(self, name: str, max_: int, min_: int) -> None:
-        worker = self._workers[name]
+        worker = self._worker(name)
+        worker.spec = replace(worker.spec, max_concurrency=max_, min_concurrency=min_)
         worker.max_, worker.min_ = max_, min_
+        if worker.life.state in AT_REST:
+            return  # kept for when it starts
+        self._answering(name)
         before = len(worker.processes)
         self._resize(worker)
         after = len(worker.processes)
+        worker.life.answered(after)
         if after > before:
             self._log(worker, f"Scaling up {after - before} processes.")
         elif after < before:
@@ -100,15 +285,22 @@ class SimulatedSupervisor:
         if worker is None:
             return  # stopped meanwhile: nothing left to tell
         worker.queues[queue.name] = queue
+        if worker.life.state in AT_REST:
+            return
+        self._answering(name)
         self._log(worker, f"Started consuming from {queue.name}")
 
     async def cancel_consumer(self, name: str, queue: str) -> None:
         worker = self._workers.get(name)
-        if worker is not None and worker.queues.pop(queue, None) is not None:
-            self._log(worker, f"No longer consuming from {queue}")
+        if worker is None or worker.queues.pop(queue, None) is None:
+            return
+        if worker.life.state in AT_REST:
+            return
+        self._answering(name)
+        self._log(worker, f"No longer consuming from {queue}")
 
     async def stats(self, name: str) -> dict[str, Any]:
-        worker = self._workers[name]
+        worker = self._answering(name)
         worker.clock += 1
         spec = worker.spec
         current = len(worker.processes)
@@ -140,10 +332,11 @@ class SimulatedSupervisor:
         }
 
     async def active_queues(self, name: str) -> list[dict[str, Any]]:
-        return [_active_queue(q) for q in self._workers[name].queues.values()]
-
-    async def close(self) -> None:
-        self._workers.clear()
+        worker = self._worker(name)
+        if worker.life.state not in AT_REST:
+            self._answering(name)
+        # A disabled worker's queues: those it will consume once enabled.
+        return [active_queue(q) for q in worker.queues.values()]
 
     def _resize(self, worker: _Worker) -> None:
         # An idle autoscaling worker keeps `min` processes, as Celery's does.
@@ -156,8 +349,15 @@ class SimulatedSupervisor:
     def _log(worker: _Worker, message: str) -> None:
         stamp = time.strftime("%Y-%m-%d %H:%M:%S")
         path: Path = worker.spec.directory / "worker.log"
-        with path.open("a", encoding="utf-8") as fh:
-            fh.write(f"[{stamp},000: INFO/MainProcess] {message}\n")
+        try:
+            with path.open("a", encoding="utf-8") as fh:
+                fh.write(f"[{stamp},000: INFO/MainProcess] {message}\n")
+        except FileNotFoundError:
+            pass  # its directory is being removed
+
+
+_SIGSTOP = int(signal.SIGSTOP)
+_SIGCONT = int(signal.SIGCONT)
 
 
 def _broker_info(url: str) -> dict[str, Any]:
@@ -185,41 +385,3 @@ def _broker_info(url: str) -> dict[str, Any]:
         "failover_strategy": "round-robin",
         "alternates": [],
     }
-
-
-def _active_queue(queue: QueueDecl) -> dict[str, Any]:
-    """A queue as Celery's `active_queues` describes it."""
-    options = queue.options
-    return {
-        "name": queue.name,
-        "exchange": {
-            "name": queue.exchange,
-            "type": queue.exchange_type,
-            "arguments": None,
-            "durable": bool(options.get("exchange_durable", True)),
-            "passive": False,
-            "auto_delete": False,
-            "delivery_mode": None,
-            "no_declare": False,
-        },
-        "routing_key": queue.routing_key,
-        "queue_arguments": _mapping(options.get("queue_arguments")),
-        "binding_arguments": _mapping(options.get("binding_arguments")),
-        "consumer_arguments": _mapping(options.get("consumer_arguments")),
-        "durable": bool(options.get("durable", True)),
-        "exclusive": bool(options.get("exclusive", False)),
-        "auto_delete": bool(options.get("auto_delete", False)),
-        "no_ack": bool(options.get("no_ack", False)),
-        "alias": None,
-        "bindings": [],
-        "no_declare": None,
-        "expires": None,
-        "message_ttl": None,
-        "max_length": None,
-        "max_length_bytes": None,
-        "max_priority": None,
-    }
-
-
-def _mapping(value: Any) -> dict[str, Any] | None:
-    return value if isinstance(value, dict) else None

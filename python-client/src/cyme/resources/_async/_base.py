@@ -2,21 +2,34 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import PrivateAttr
 
+from ... import types
 from ...types import CymeModel
 
 if TYPE_CHECKING:
     from typing_extensions import Self
 
     from ..._base_client import AsyncAPIClient
+    from .scheduled import AsyncScheduled
+
+T = TypeVar("T")
 
 
 def names(data: Any) -> list[str]:
     """A list of names (apps, instances, queues), from the branch's JSON array."""
     return [str(name) for name in data]
+
+
+def changed(result: T | types.Scheduled) -> T | AsyncScheduled:
+    """What a change returns: its result, or with nowait its `AsyncScheduled`, to wait on.
+
+    The client makes every 202 answer an `AsyncScheduled` bound to itself
+    (`AsyncBranchOperations._scheduled`); this only tells the type checker.
+    """
+    return result  # type: ignore[return-value]  # a Scheduled here is an AsyncScheduled
 
 
 class AsyncResource:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from ... import types
-from ._base import AsyncBound, AsyncResource, names
+from ._base import AsyncBound, AsyncResource, changed, names
 from .instances import AsyncInstances
 from .queues import AsyncQueues
 
@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from typing_extensions import Unpack
 
     from ..._options import RequestOptions
+    from .scheduled import AsyncScheduled
 
 
 class AsyncApp(types.App, AsyncBound):
@@ -37,6 +38,33 @@ class AsyncApp(types.App, AsyncBound):
         """Delete this app with all its instances and queues (`deleteApp`)."""
         return await self.client._request(
             "deleteApp", path={"app": self.name}, cast_to=self._sibling, options=options
+        )
+
+    @overload
+    async def restart(
+        self, *, nowait: Literal[False] = False, **options: Unpack[RequestOptions]
+    ) -> types.RollingRestart: ...
+    @overload
+    async def restart(
+        self, *, nowait: Literal[True], **options: Unpack[RequestOptions]
+    ) -> AsyncScheduled: ...
+    async def restart(
+        self, *, nowait: bool = False, **options: Unpack[RequestOptions]
+    ) -> types.RollingRestart | AsyncScheduled:
+        """A rolling restart (`restartApp`): each instance in turn, the next once the
+        previous one's new worker answers; what was done to each.
+
+        A roll of many real workers takes a while: ask with `nowait=True`, and
+        `wait()` on the answer (its `status()` tells the progress).
+        """
+        return changed(
+            await self.client._request(
+                "restartApp",
+                path={"app": self.name},
+                nowait=nowait,
+                cast_to=types.RollingRestart.model_validate,
+                options=options,
+            )
         )
 
 

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from ... import types
     from ..._options import RequestOptions
     from .apps import AsyncApp, AsyncApps
+    from .scheduled import AsyncScheduled
 
 
 class AsyncBranchOperations(AsyncCalls):
@@ -42,6 +43,21 @@ class AsyncBranchOperations(AsyncCalls):
     async def get_branch(self, id: str, **options: Unpack[RequestOptions]) -> types.Branch:
         """Describe this branch, or a neighbour by its id (`getBranch`)."""
         return await self.call("getBranch", branch=id, **options)
+
+    async def get_operation(self, id: str, **options: Unpack[RequestOptions]) -> types.Operation:
+        """Where a change asked for with nowait stands, by its `id` (`getOperation`)."""
+        return await self.call("getOperation", operation=id, **options)
+
+    async def metrics(self, **options: Unpack[RequestOptions]) -> str:
+        """The branch's metrics, in Prometheus' text format (`getMetrics`)."""
+        return await self.call("getMetrics", **options)
+
+    def _scheduled(self, data: Any) -> AsyncScheduled:
+        # Every 202 answer is bound to this client, so that `wait()` can follow it.
+        # Deferred, as the resources are: the models load with the first client.
+        from .scheduled import AsyncScheduled  # noqa: PLC0415
+
+        return AsyncScheduled.bind(self, data)
 
     @property
     async def branches(self) -> list[str]:

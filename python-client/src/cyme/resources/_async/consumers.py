@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ... import types
-from ._base import AsyncResource
+from ._base import AsyncResource, changed
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
     from ..._base_client import AsyncAPIClient
     from ..._options import RequestOptions
+    from .scheduled import AsyncScheduled
 
 
 def _consumers(data: Any) -> list[types.Consumer]:
@@ -35,26 +36,30 @@ class AsyncConsumers(AsyncResource):
 
     async def add(
         self, queue: str, *, nowait: bool = False, **options: Unpack[RequestOptions]
-    ) -> types.Consumer | types.Scheduled:
+    ) -> types.Consumer | AsyncScheduled:
         """Start consuming from a queue declared in the app (`putConsumer`; `postConsumer`)."""
-        return await self._client._request(
-            "putConsumer",
-            path=self._path(queue),
-            nowait=nowait,
-            cast_to=types.Consumer.model_validate,
-            options=options,
+        return changed(
+            await self._client._request(
+                "putConsumer",
+                path=self._path(queue),
+                nowait=nowait,
+                cast_to=types.Consumer.model_validate,
+                options=options,
+            )
         )
 
     async def delete(
         self, queue: str, *, nowait: bool = False, **options: Unpack[RequestOptions]
-    ) -> types.Consumer | types.Scheduled:
+    ) -> types.Consumer | AsyncScheduled:
         """Stop consuming from the queue (`deleteConsumer`); `dq.<instance>` cannot be."""
-        return await self._client._request(
-            "deleteConsumer",
-            path=self._path(queue),
-            nowait=nowait,
-            cast_to=types.Consumer.model_validate,
-            options=options,
+        return changed(
+            await self._client._request(
+                "deleteConsumer",
+                path=self._path(queue),
+                nowait=nowait,
+                cast_to=types.Consumer.model_validate,
+                options=options,
+            )
         )
 
     async def all(self, **options: Unpack[RequestOptions]) -> list[types.Consumer]:

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal, overload
 
 from ... import types
-from ._base import AsyncBound, AsyncResource, names
+from ._base import AsyncBound, AsyncResource, changed, names
 from .consumers import AsyncConsumers
 
 if TYPE_CHECKING:
@@ -14,12 +14,19 @@ if TYPE_CHECKING:
 
     from ..._base_client import AsyncAPIClient
     from ..._options import RequestOptions
+    from .scheduled import AsyncScheduled
 
 Pool = Literal["prefork", "threads", "solo", "eventlet", "gevent"]
 
 
 class AsyncInstance(types.Instance, AsyncBound):
-    """A worker instance: `instance.stats()`, `instance.autoscale(min=4, max=10)`."""
+    """A worker instance: `instance.stats()`, `instance.autoscale(min=4, max=10)`.
+
+    Besides its settings it shows what its worker was doing when it was
+    fetched: `state` (`running`, `stopped`, `failed`...), `pid`,
+    `processes`, `restarts`, `last_exit` and `since`; `restart()`,
+    `disable()` and `enable()` steer it.
+    """
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__}: {self.name!r}>"
@@ -58,7 +65,7 @@ class AsyncInstance(types.Instance, AsyncBound):
         *,
         nowait: Literal[True],
         **options: Unpack[RequestOptions],
-    ) -> types.Scheduled: ...
+    ) -> AsyncScheduled: ...
     async def autoscale(
         self,
         min: int | None = None,
@@ -66,7 +73,7 @@ class AsyncInstance(types.Instance, AsyncBound):
         *,
         nowait: bool = False,
         **options: Unpack[RequestOptions],
-    ) -> types.Autoscale | types.Scheduled:
+    ) -> types.Autoscale | AsyncScheduled:
         """The pool bounds: read them (`getAutoscale`), or set them (`putAutoscale`).
 
         `min` processes are kept, the pool grows up to `max`; a bound left
@@ -82,13 +89,15 @@ class AsyncInstance(types.Instance, AsyncBound):
                 cast_to=types.Autoscale.model_validate,
                 options=options,
             )
-        return await self.client._request(
-            "putAutoscale",
-            path=self._path(),
-            body={"min": min, "max": max},
-            nowait=nowait,
-            cast_to=types.Autoscale.model_validate,
-            options=options,
+        return changed(
+            await self.client._request(
+                "putAutoscale",
+                path=self._path(),
+                body={"min": min, "max": max},
+                nowait=nowait,
+                cast_to=types.Autoscale.model_validate,
+                options=options,
+            )
         )
 
     @overload
@@ -98,17 +107,69 @@ class AsyncInstance(types.Instance, AsyncBound):
     @overload
     async def delete(
         self, *, nowait: Literal[True], **options: Unpack[RequestOptions]
-    ) -> types.Scheduled: ...
+    ) -> AsyncScheduled: ...
     async def delete(
         self, *, nowait: bool = False, **options: Unpack[RequestOptions]
-    ) -> AsyncInstance | types.Scheduled:
+    ) -> AsyncInstance | AsyncScheduled:
         """Stop the instance and delete it (`deleteInstance`)."""
-        return await self.client._request(
-            "deleteInstance",
-            path=self._path(),
-            nowait=nowait,
-            cast_to=self._sibling,
-            options=options,
+        return await self._lever("deleteInstance", nowait, options)
+
+    @overload
+    async def restart(
+        self, *, nowait: Literal[False] = False, **options: Unpack[RequestOptions]
+    ) -> AsyncInstance: ...
+    @overload
+    async def restart(
+        self, *, nowait: Literal[True], **options: Unpack[RequestOptions]
+    ) -> AsyncScheduled: ...
+    async def restart(
+        self, *, nowait: bool = False, **options: Unpack[RequestOptions]
+    ) -> AsyncInstance | AsyncScheduled:
+        """A warm restart (`restartInstance`): the tasks in flight finish, a new worker
+        starts with the same consumers and bounds. The instance as it is then.
+
+        >>> instance.restart().pid != instance.pid
+        True
+        """
+        return await self._lever("restartInstance", nowait, options)
+
+    @overload
+    async def disable(
+        self, *, nowait: Literal[False] = False, **options: Unpack[RequestOptions]
+    ) -> AsyncInstance: ...
+    @overload
+    async def disable(
+        self, *, nowait: Literal[True], **options: Unpack[RequestOptions]
+    ) -> AsyncScheduled: ...
+    async def disable(
+        self, *, nowait: bool = False, **options: Unpack[RequestOptions]
+    ) -> AsyncInstance | AsyncScheduled:
+        """Stop the worker and keep it stopped, across restarts of the branch, until
+        `enable()` (`disableInstance`). The instance, `disabled`."""
+        return await self._lever("disableInstance", nowait, options)
+
+    @overload
+    async def enable(
+        self, *, nowait: Literal[False] = False, **options: Unpack[RequestOptions]
+    ) -> AsyncInstance: ...
+    @overload
+    async def enable(
+        self, *, nowait: Literal[True], **options: Unpack[RequestOptions]
+    ) -> AsyncScheduled: ...
+    async def enable(
+        self, *, nowait: bool = False, **options: Unpack[RequestOptions]
+    ) -> AsyncInstance | AsyncScheduled:
+        """Start the worker of a disabled or failed instance again (`enableInstance`)."""
+        return await self._lever("enableInstance", nowait, options)
+
+    async def _lever(
+        self, operation: str, nowait: bool, options: RequestOptions
+    ) -> AsyncInstance | AsyncScheduled:
+        """An operation on this instance that answers the instance."""
+        return changed(
+            await self.client._request(
+                operation, path=self._path(), nowait=nowait, cast_to=self._sibling, options=options
+            )
         )
 
 
@@ -148,7 +209,7 @@ class AsyncInstances(AsyncResource):
         extra_config: Mapping[str, Any] | None = None,
         nowait: Literal[True],
         **options: Unpack[RequestOptions],
-    ) -> types.Scheduled: ...
+    ) -> AsyncScheduled: ...
     async def add(
         self,
         name: str | None = None,
@@ -159,7 +220,7 @@ class AsyncInstances(AsyncResource):
         extra_config: Mapping[str, Any] | None = None,
         nowait: bool = False,
         **options: Unpack[RequestOptions],
-    ) -> AsyncInstance | types.Scheduled:
+    ) -> AsyncInstance | AsyncScheduled:
         """Create and start an instance, named by the branch unless `name` is given.
 
         (`createInstance`, or `createNamedInstance` with a name.) The POST is
@@ -176,13 +237,15 @@ class AsyncInstances(AsyncResource):
             "arguments": arguments,
             "extra_config": extra_config,
         }
-        return await self._client._request(
-            operation,
-            path=path,
-            body=fields,
-            nowait=nowait,
-            cast_to=self._instance,
-            options=options,
+        return changed(
+            await self._client._request(
+                operation,
+                path=path,
+                body=fields,
+                nowait=nowait,
+                cast_to=self._instance,
+                options=options,
+            )
         )
 
     async def get(self, name: str, **options: Unpack[RequestOptions]) -> AsyncInstance:
@@ -201,8 +264,15 @@ class AsyncInstances(AsyncResource):
         )
 
     async def all(self, **options: Unpack[RequestOptions]) -> list[AsyncInstance]:
-        """Every instance of the app, fetched one by one (`listInstances`, then `getInstance`)."""
-        return [await self.get(name, **options) for name in await self.all_names(**options)]
+        """Every instance of the app, with what its worker is doing, in one request
+        (`listInstances` with `details`)."""
+        return await self._client._request(
+            "listInstances",
+            path={"app": self.app},
+            query={"details": True},
+            cast_to=lambda data: [self._instance(item) for item in data],
+            options=options,
+        )
 
     @overload
     async def delete(
@@ -211,15 +281,17 @@ class AsyncInstances(AsyncResource):
     @overload
     async def delete(
         self, name: str, *, nowait: Literal[True], **options: Unpack[RequestOptions]
-    ) -> types.Scheduled: ...
+    ) -> AsyncScheduled: ...
     async def delete(
         self, name: str, *, nowait: bool = False, **options: Unpack[RequestOptions]
-    ) -> AsyncInstance | types.Scheduled:
+    ) -> AsyncInstance | AsyncScheduled:
         """Stop and delete the instance `name` (`deleteInstance`)."""
-        return await self._client._request(
-            "deleteInstance",
-            path={"app": self.app, "instance": name},
-            nowait=nowait,
-            cast_to=self._instance,
-            options=options,
+        return changed(
+            await self._client._request(
+                "deleteInstance",
+                path={"app": self.app, "instance": name},
+                nowait=nowait,
+                cast_to=self._instance,
+                options=options,
+            )
         )

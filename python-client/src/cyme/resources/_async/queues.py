@@ -6,13 +6,14 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal, overload
 
 from ... import types
-from ._base import AsyncResource, names
+from ._base import AsyncResource, changed, names
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
     from ..._base_client import AsyncAPIClient
     from ..._options import RequestOptions
+    from .scheduled import AsyncScheduled
 
 ExchangeType = Literal["direct", "topic", "fanout", "headers"]
 
@@ -54,7 +55,7 @@ class AsyncQueues(AsyncResource):
         options: Mapping[str, Any] | None = None,
         nowait: Literal[True],
         **request: Unpack[RequestOptions],
-    ) -> types.Scheduled: ...
+    ) -> AsyncScheduled: ...
     async def add(
         self,
         name: str,
@@ -65,7 +66,7 @@ class AsyncQueues(AsyncResource):
         options: Mapping[str, Any] | None = None,
         nowait: bool = False,
         **request: Unpack[RequestOptions],
-    ) -> types.Queue | types.Scheduled:
+    ) -> types.Queue | AsyncScheduled:
         """Declare the queue, or update the fields given (`putQueue`; `postQueue` is the same).
 
         `exchange` and `routing_key` default to the queue's name,
@@ -79,17 +80,20 @@ class AsyncQueues(AsyncResource):
             "routing_key": routing_key,
             "options": options,
         }
-        return await self._client._request(
-            "putQueue",
-            path={"app": self.app, "queue": name},
-            body=fields,
-            nowait=nowait,
-            cast_to=types.Queue.model_validate,
-            options=request,
+        return changed(
+            await self._client._request(
+                "putQueue",
+                path={"app": self.app, "queue": name},
+                body=fields,
+                nowait=nowait,
+                cast_to=types.Queue.model_validate,
+                options=request,
+            )
         )
 
     async def get(self, name: str, **request: Unpack[RequestOptions]) -> types.Queue:
-        """The queue `name` (`getQueue`)."""
+        """The queue `name`, with its depth on the app's broker: `messages` and
+        `consumers`, or why they cannot be read (`depth_error`) (`getQueue`)."""
         return await self._client._request(
             "getQueue",
             path={"app": self.app, "queue": name},
@@ -104,17 +108,26 @@ class AsyncQueues(AsyncResource):
         )
 
     async def all(self, **request: Unpack[RequestOptions]) -> list[types.Queue]:
-        """Every queue of the app, fetched one by one (`listQueues`, then `getQueue`)."""
-        return [await self.get(name, **request) for name in await self.all_names(**request)]
+        """Every queue of the app, with its depth, in one request (`listQueues` with
+        `details`)."""
+        return await self._client._request(
+            "listQueues",
+            path={"app": self.app},
+            query={"details": True},
+            cast_to=lambda data: [types.Queue.model_validate(item) for item in data],
+            options=request,
+        )
 
     async def delete(
         self, name: str, *, nowait: bool = False, **request: Unpack[RequestOptions]
-    ) -> types.Queue | types.Scheduled:
+    ) -> types.Queue | AsyncScheduled:
         """Delete the queue; its consumers stop consuming from it (`deleteQueue`)."""
-        return await self._client._request(
-            "deleteQueue",
-            path={"app": self.app, "queue": name},
-            nowait=nowait,
-            cast_to=types.Queue.model_validate,
-            options=request,
+        return changed(
+            await self._client._request(
+                "deleteQueue",
+                path={"app": self.app, "queue": name},
+                nowait=nowait,
+                cast_to=types.Queue.model_validate,
+                options=request,
+            )
         )

@@ -4,10 +4,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from ... import types
-from ._base import Bound, Resource, names
+from ._base import Bound, Resource, changed, names
 from .instances import Instances
 from .queues import Queues
 
@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from typing_extensions import Unpack
 
     from ..._options import RequestOptions
+    from .scheduled import Scheduled
 
 
 class App(types.App, Bound):
@@ -38,6 +39,31 @@ class App(types.App, Bound):
         """Delete this app with all its instances and queues (`deleteApp`)."""
         return self.client._request(
             "deleteApp", path={"app": self.name}, cast_to=self._sibling, options=options
+        )
+
+    @overload
+    def restart(
+        self, *, nowait: Literal[False] = False, **options: Unpack[RequestOptions]
+    ) -> types.RollingRestart: ...
+    @overload
+    def restart(self, *, nowait: Literal[True], **options: Unpack[RequestOptions]) -> Scheduled: ...
+    def restart(
+        self, *, nowait: bool = False, **options: Unpack[RequestOptions]
+    ) -> types.RollingRestart | Scheduled:
+        """A rolling restart (`restartApp`): each instance in turn, the next once the
+        previous one's new worker answers; what was done to each.
+
+        A roll of many real workers takes a while: ask with `nowait=True`, and
+        `wait()` on the answer (its `status()` tells the progress).
+        """
+        return changed(
+            self.client._request(
+                "restartApp",
+                path={"app": self.name},
+                nowait=nowait,
+                cast_to=types.RollingRestart.model_validate,
+                options=options,
+            )
         )
 
 

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from ... import types
     from ..._options import RequestOptions
     from .apps import App, Apps
+    from .scheduled import Scheduled
 
 
 class BranchOperations(SyncCalls):
@@ -43,6 +44,21 @@ class BranchOperations(SyncCalls):
     def get_branch(self, id: str, **options: Unpack[RequestOptions]) -> types.Branch:
         """Describe this branch, or a neighbour by its id (`getBranch`)."""
         return self.call("getBranch", branch=id, **options)
+
+    def get_operation(self, id: str, **options: Unpack[RequestOptions]) -> types.Operation:
+        """Where a change asked for with nowait stands, by its `id` (`getOperation`)."""
+        return self.call("getOperation", operation=id, **options)
+
+    def metrics(self, **options: Unpack[RequestOptions]) -> str:
+        """The branch's metrics, in Prometheus' text format (`getMetrics`)."""
+        return self.call("getMetrics", **options)
+
+    def _scheduled(self, data: Any) -> Scheduled:
+        # Every 202 answer is bound to this client, so that `wait()` can follow it.
+        # Deferred, as the resources are: the models load with the first client.
+        from .scheduled import Scheduled  # noqa: PLC0415
+
+        return Scheduled.bind(self, data)
 
     @property
     def branches(self) -> list[str]:

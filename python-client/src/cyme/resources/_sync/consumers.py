@@ -6,13 +6,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ... import types
-from ._base import Resource
+from ._base import Resource, changed
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
     from ..._base_client import SyncAPIClient
     from ..._options import RequestOptions
+    from .scheduled import Scheduled
 
 
 def _consumers(data: Any) -> list[types.Consumer]:
@@ -36,26 +37,30 @@ class Consumers(Resource):
 
     def add(
         self, queue: str, *, nowait: bool = False, **options: Unpack[RequestOptions]
-    ) -> types.Consumer | types.Scheduled:
+    ) -> types.Consumer | Scheduled:
         """Start consuming from a queue declared in the app (`putConsumer`; `postConsumer`)."""
-        return self._client._request(
-            "putConsumer",
-            path=self._path(queue),
-            nowait=nowait,
-            cast_to=types.Consumer.model_validate,
-            options=options,
+        return changed(
+            self._client._request(
+                "putConsumer",
+                path=self._path(queue),
+                nowait=nowait,
+                cast_to=types.Consumer.model_validate,
+                options=options,
+            )
         )
 
     def delete(
         self, queue: str, *, nowait: bool = False, **options: Unpack[RequestOptions]
-    ) -> types.Consumer | types.Scheduled:
+    ) -> types.Consumer | Scheduled:
         """Stop consuming from the queue (`deleteConsumer`); `dq.<instance>` cannot be."""
-        return self._client._request(
-            "deleteConsumer",
-            path=self._path(queue),
-            nowait=nowait,
-            cast_to=types.Consumer.model_validate,
-            options=options,
+        return changed(
+            self._client._request(
+                "deleteConsumer",
+                path=self._path(queue),
+                nowait=nowait,
+                cast_to=types.Consumer.model_validate,
+                options=options,
+            )
         )
 
     def all(self, **options: Unpack[RequestOptions]) -> list[types.Consumer]:

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal, overload
 
 from ... import types
-from ._base import Bound, Resource, names
+from ._base import Bound, Resource, changed, names
 from .consumers import Consumers
 
 if TYPE_CHECKING:
@@ -15,12 +15,19 @@ if TYPE_CHECKING:
 
     from ..._base_client import SyncAPIClient
     from ..._options import RequestOptions
+    from .scheduled import Scheduled
 
 Pool = Literal["prefork", "threads", "solo", "eventlet", "gevent"]
 
 
 class Instance(types.Instance, Bound):
-    """A worker instance: `instance.stats()`, `instance.autoscale(min=4, max=10)`."""
+    """A worker instance: `instance.stats()`, `instance.autoscale(min=4, max=10)`.
+
+    Besides its settings it shows what its worker was doing when it was
+    fetched: `state` (`running`, `stopped`, `failed`...), `pid`,
+    `processes`, `restarts`, `last_exit` and `since`; `restart()`,
+    `disable()` and `enable()` steer it.
+    """
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__}: {self.name!r}>"
@@ -59,7 +66,7 @@ class Instance(types.Instance, Bound):
         *,
         nowait: Literal[True],
         **options: Unpack[RequestOptions],
-    ) -> types.Scheduled: ...
+    ) -> Scheduled: ...
     def autoscale(
         self,
         min: int | None = None,
@@ -67,7 +74,7 @@ class Instance(types.Instance, Bound):
         *,
         nowait: bool = False,
         **options: Unpack[RequestOptions],
-    ) -> types.Autoscale | types.Scheduled:
+    ) -> types.Autoscale | Scheduled:
         """The pool bounds: read them (`getAutoscale`), or set them (`putAutoscale`).
 
         `min` processes are kept, the pool grows up to `max`; a bound left
@@ -83,13 +90,15 @@ class Instance(types.Instance, Bound):
                 cast_to=types.Autoscale.model_validate,
                 options=options,
             )
-        return self.client._request(
-            "putAutoscale",
-            path=self._path(),
-            body={"min": min, "max": max},
-            nowait=nowait,
-            cast_to=types.Autoscale.model_validate,
-            options=options,
+        return changed(
+            self.client._request(
+                "putAutoscale",
+                path=self._path(),
+                body={"min": min, "max": max},
+                nowait=nowait,
+                cast_to=types.Autoscale.model_validate,
+                options=options,
+            )
         )
 
     @overload
@@ -97,19 +106,61 @@ class Instance(types.Instance, Bound):
         self, *, nowait: Literal[False] = False, **options: Unpack[RequestOptions]
     ) -> Instance: ...
     @overload
-    def delete(
-        self, *, nowait: Literal[True], **options: Unpack[RequestOptions]
-    ) -> types.Scheduled: ...
+    def delete(self, *, nowait: Literal[True], **options: Unpack[RequestOptions]) -> Scheduled: ...
     def delete(
         self, *, nowait: bool = False, **options: Unpack[RequestOptions]
-    ) -> Instance | types.Scheduled:
+    ) -> Instance | Scheduled:
         """Stop the instance and delete it (`deleteInstance`)."""
-        return self.client._request(
-            "deleteInstance",
-            path=self._path(),
-            nowait=nowait,
-            cast_to=self._sibling,
-            options=options,
+        return self._lever("deleteInstance", nowait, options)
+
+    @overload
+    def restart(
+        self, *, nowait: Literal[False] = False, **options: Unpack[RequestOptions]
+    ) -> Instance: ...
+    @overload
+    def restart(self, *, nowait: Literal[True], **options: Unpack[RequestOptions]) -> Scheduled: ...
+    def restart(
+        self, *, nowait: bool = False, **options: Unpack[RequestOptions]
+    ) -> Instance | Scheduled:
+        """A warm restart (`restartInstance`): the tasks in flight finish, a new worker
+        starts with the same consumers and bounds. The instance as it is then.
+
+        >>> instance.restart().pid != instance.pid
+        True
+        """
+        return self._lever("restartInstance", nowait, options)
+
+    @overload
+    def disable(
+        self, *, nowait: Literal[False] = False, **options: Unpack[RequestOptions]
+    ) -> Instance: ...
+    @overload
+    def disable(self, *, nowait: Literal[True], **options: Unpack[RequestOptions]) -> Scheduled: ...
+    def disable(
+        self, *, nowait: bool = False, **options: Unpack[RequestOptions]
+    ) -> Instance | Scheduled:
+        """Stop the worker and keep it stopped, across restarts of the branch, until
+        `enable()` (`disableInstance`). The instance, `disabled`."""
+        return self._lever("disableInstance", nowait, options)
+
+    @overload
+    def enable(
+        self, *, nowait: Literal[False] = False, **options: Unpack[RequestOptions]
+    ) -> Instance: ...
+    @overload
+    def enable(self, *, nowait: Literal[True], **options: Unpack[RequestOptions]) -> Scheduled: ...
+    def enable(
+        self, *, nowait: bool = False, **options: Unpack[RequestOptions]
+    ) -> Instance | Scheduled:
+        """Start the worker of a disabled or failed instance again (`enableInstance`)."""
+        return self._lever("enableInstance", nowait, options)
+
+    def _lever(self, operation: str, nowait: bool, options: RequestOptions) -> Instance | Scheduled:
+        """An operation on this instance that answers the instance."""
+        return changed(
+            self.client._request(
+                operation, path=self._path(), nowait=nowait, cast_to=self._sibling, options=options
+            )
         )
 
 
@@ -149,7 +200,7 @@ class Instances(Resource):
         extra_config: Mapping[str, Any] | None = None,
         nowait: Literal[True],
         **options: Unpack[RequestOptions],
-    ) -> types.Scheduled: ...
+    ) -> Scheduled: ...
     def add(
         self,
         name: str | None = None,
@@ -160,7 +211,7 @@ class Instances(Resource):
         extra_config: Mapping[str, Any] | None = None,
         nowait: bool = False,
         **options: Unpack[RequestOptions],
-    ) -> Instance | types.Scheduled:
+    ) -> Instance | Scheduled:
         """Create and start an instance, named by the branch unless `name` is given.
 
         (`createInstance`, or `createNamedInstance` with a name.) The POST is
@@ -177,13 +228,15 @@ class Instances(Resource):
             "arguments": arguments,
             "extra_config": extra_config,
         }
-        return self._client._request(
-            operation,
-            path=path,
-            body=fields,
-            nowait=nowait,
-            cast_to=self._instance,
-            options=options,
+        return changed(
+            self._client._request(
+                operation,
+                path=path,
+                body=fields,
+                nowait=nowait,
+                cast_to=self._instance,
+                options=options,
+            )
         )
 
     def get(self, name: str, **options: Unpack[RequestOptions]) -> Instance:
@@ -202,8 +255,15 @@ class Instances(Resource):
         )
 
     def all(self, **options: Unpack[RequestOptions]) -> list[Instance]:
-        """Every instance of the app, fetched one by one (`listInstances`, then `getInstance`)."""
-        return [self.get(name, **options) for name in self.all_names(**options)]
+        """Every instance of the app, with what its worker is doing, in one request
+        (`listInstances` with `details`)."""
+        return self._client._request(
+            "listInstances",
+            path={"app": self.app},
+            query={"details": True},
+            cast_to=lambda data: [self._instance(item) for item in data],
+            options=options,
+        )
 
     @overload
     def delete(
@@ -212,15 +272,17 @@ class Instances(Resource):
     @overload
     def delete(
         self, name: str, *, nowait: Literal[True], **options: Unpack[RequestOptions]
-    ) -> types.Scheduled: ...
+    ) -> Scheduled: ...
     def delete(
         self, name: str, *, nowait: bool = False, **options: Unpack[RequestOptions]
-    ) -> Instance | types.Scheduled:
+    ) -> Instance | Scheduled:
         """Stop and delete the instance `name` (`deleteInstance`)."""
-        return self._client._request(
-            "deleteInstance",
-            path={"app": self.app, "instance": name},
-            nowait=nowait,
-            cast_to=self._instance,
-            options=options,
+        return changed(
+            self._client._request(
+                "deleteInstance",
+                path={"app": self.app, "instance": name},
+                nowait=nowait,
+                cast_to=self._instance,
+                options=options,
+            )
         )

@@ -7,13 +7,14 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal, overload
 
 from ... import types
-from ._base import Resource, names
+from ._base import Resource, changed, names
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
     from ..._base_client import SyncAPIClient
     from ..._options import RequestOptions
+    from .scheduled import Scheduled
 
 ExchangeType = Literal["direct", "topic", "fanout", "headers"]
 
@@ -55,7 +56,7 @@ class Queues(Resource):
         options: Mapping[str, Any] | None = None,
         nowait: Literal[True],
         **request: Unpack[RequestOptions],
-    ) -> types.Scheduled: ...
+    ) -> Scheduled: ...
     def add(
         self,
         name: str,
@@ -66,7 +67,7 @@ class Queues(Resource):
         options: Mapping[str, Any] | None = None,
         nowait: bool = False,
         **request: Unpack[RequestOptions],
-    ) -> types.Queue | types.Scheduled:
+    ) -> types.Queue | Scheduled:
         """Declare the queue, or update the fields given (`putQueue`; `postQueue` is the same).
 
         `exchange` and `routing_key` default to the queue's name,
@@ -80,17 +81,20 @@ class Queues(Resource):
             "routing_key": routing_key,
             "options": options,
         }
-        return self._client._request(
-            "putQueue",
-            path={"app": self.app, "queue": name},
-            body=fields,
-            nowait=nowait,
-            cast_to=types.Queue.model_validate,
-            options=request,
+        return changed(
+            self._client._request(
+                "putQueue",
+                path={"app": self.app, "queue": name},
+                body=fields,
+                nowait=nowait,
+                cast_to=types.Queue.model_validate,
+                options=request,
+            )
         )
 
     def get(self, name: str, **request: Unpack[RequestOptions]) -> types.Queue:
-        """The queue `name` (`getQueue`)."""
+        """The queue `name`, with its depth on the app's broker: `messages` and
+        `consumers`, or why they cannot be read (`depth_error`) (`getQueue`)."""
         return self._client._request(
             "getQueue",
             path={"app": self.app, "queue": name},
@@ -105,17 +109,26 @@ class Queues(Resource):
         )
 
     def all(self, **request: Unpack[RequestOptions]) -> list[types.Queue]:
-        """Every queue of the app, fetched one by one (`listQueues`, then `getQueue`)."""
-        return [self.get(name, **request) for name in self.all_names(**request)]
+        """Every queue of the app, with its depth, in one request (`listQueues` with
+        `details`)."""
+        return self._client._request(
+            "listQueues",
+            path={"app": self.app},
+            query={"details": True},
+            cast_to=lambda data: [types.Queue.model_validate(item) for item in data],
+            options=request,
+        )
 
     def delete(
         self, name: str, *, nowait: bool = False, **request: Unpack[RequestOptions]
-    ) -> types.Queue | types.Scheduled:
+    ) -> types.Queue | Scheduled:
         """Delete the queue; its consumers stop consuming from it (`deleteQueue`)."""
-        return self._client._request(
-            "deleteQueue",
-            path={"app": self.app, "queue": name},
-            nowait=nowait,
-            cast_to=types.Queue.model_validate,
-            options=request,
+        return changed(
+            self._client._request(
+                "deleteQueue",
+                path={"app": self.app, "queue": name},
+                nowait=nowait,
+                cast_to=types.Queue.model_validate,
+                options=request,
+            )
         )
