@@ -63,7 +63,8 @@ class BenchError(Exception):
     """The benchmark cannot go on."""
 
 
-def wait_until(check: Callable[[], Any], timeout: float, what: str) -> Any:
+def wait_until(check: Callable[[], Any], timeout: float, what: str, pause: float = POLL) -> Any:
+    """`check()`'s first true value, looked for every `pause` seconds."""
     deadline = time.monotonic() + timeout
     while True:
         value = check()
@@ -71,7 +72,7 @@ def wait_until(check: Callable[[], Any], timeout: float, what: str) -> Any:
             return value
         if time.monotonic() > deadline:
             raise BenchError(f"{what}: not within {timeout:g} s")
-        time.sleep(POLL)
+        time.sleep(pause)
 
 
 @contextlib.contextmanager
@@ -94,22 +95,15 @@ def redis_server(root: Path) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def branch(root: Path, timeout: float) -> Iterator[str]:
-    """A branch with the Celery supervisor; yields its URL."""
-    live = LiveBranch(
-        root / "branch",
-        "celery-bench",
-        state_dir=root / "instances",
-        supervisor="celery",
-        control_timeout=timeout,
-        loglevel="WARNING",
-    )
+def branch(root: Path, branch_id: str, **options: Any) -> Iterator[LiveBranch]:
+    """A fresh branch (LiveBranch's options), its state under `root`."""
+    live = LiveBranch(root / "branch", branch_id, state_dir=root / "instances", **options)
     try:
         live.start()
     except BranchFailed as exc:
         raise BenchError(str(exc)) from None
     try:
-        yield live.url
+        yield live
     finally:
         live.stop(timeout=60)
 
@@ -234,9 +228,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     with tempfile.TemporaryDirectory(prefix="cyme-celery-bench-") as tmp:
         root = Path(tmp)
-        with redis_server(root) as broker, branch(root, args.control_timeout) as url:
+        options = {"supervisor": "celery", "control_timeout": args.control_timeout}
+        with (
+            redis_server(root) as broker,
+            branch(root, "celery-bench", loglevel="WARNING", **options) as live,
+        ):
             control = Control(broker)
-            with httpx.Client(base_url=url, timeout=args.control_timeout + 10) as http:
+            with httpx.Client(base_url=live.url, timeout=args.control_timeout + 10) as http:
                 if http.put(f"/{APP}", json={"broker": broker}).status_code != 201:
                     raise BenchError("cannot create the app")
                 answers, branch_starts, hand_starts = [], [], []

@@ -1,6 +1,6 @@
 """Celery tasks through the branch against Celery's own producer, on one broker.
 
-Run by `make bench` after celery_bench.py. In one run this script starts
+Run by `make bench` after workers_bench.py. In one run this script starts
 Debian's `redis-server` on a free loopback port and a fresh branch with the
 Celery supervisor (both as celery_bench.py does), makes an app on that redis
 (broker in database 0, result backend in database 1) running the
@@ -218,7 +218,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     with tempfile.TemporaryDirectory(prefix="cyme-tasks-bench-") as tmp:
         root = Path(tmp)
-        with redis_server(root) as broker, branch(root, 10.0) as url:
+        options = {"supervisor": "celery", "control_timeout": 10.0, "loglevel": "WARNING"}
+        with redis_server(root) as broker, branch(root, "tasks-bench", **options) as live:
+            url = live.url
             backend = broker.rsplit("/", 1)[0] + "/1"
             set_up(url, broker, backend)
             rates = measure_sends(url, broker, args.turns, args.seconds)

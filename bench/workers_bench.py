@@ -1,6 +1,7 @@
 """What the workers are doing, measured: how soon a killed worker shows, and what a scrape costs.
 
-Run by `make bench`. In one run this script:
+Run by `make bench`, after celery_bench.py, whose redis-server, branch and
+polling it uses. In one run this script:
 
 1. kill -9: starts Debian's `redis-server` on a free loopback port (no
    persistence, files in a temporary directory) and a fresh branch with the
@@ -25,75 +26,24 @@ Nothing here asserts; `--help` lists the knobs.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime
 import os
 import platform
-import shutil
 import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
-from cyme_branch.testing import BranchFailed, LiveBranch, free_port
 from prometheus_client.parser import text_string_to_metric_families
 
-HOST = "127.0.0.1"
+from celery_bench import BenchError, branch, ms, redis_server, wait_until
+
 POLL = 0.002  # seconds between two looks while timing what the branch shows
 PER_APP = 20
-
-
-class BenchError(Exception):
-    """The benchmark cannot go on."""
-
-
-def wait_until(check: Callable[[], Any], timeout: float, what: str, pause: float = 0.05) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise BenchError(f"{what}: not within {timeout:g} s")
-        time.sleep(pause)
-
-
-@contextlib.contextmanager
-def redis_server(root: Path) -> Iterator[str]:
-    command = shutil.which("redis-server")
-    if command is None:
-        raise BenchError("redis-server is missing: `make install` installs it")
-    port = free_port()
-    argv = [command, "--port", str(port), "--bind", HOST, "--save", "", "--appendonly", "no"]
-    argv += ["--dir", str(root), "--logfile", str(root / "redis.log")]
-    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL)
-    try:
-        with socket.socket() as probe:
-            wait_until(lambda: probe.connect_ex((HOST, port)) == 0, 10, "redis-server")
-        yield f"redis://{HOST}:{port}/0"
-    finally:
-        proc.terminate()
-        proc.wait(10)
-
-
-@contextlib.contextmanager
-def branch(root: Path, **options: Any) -> Iterator[LiveBranch]:
-    live = LiveBranch(root / "branch", "workers-bench", state_dir=root / "state", **options)
-    try:
-        live.start()
-    except BranchFailed as exc:
-        raise BenchError(str(exc)) from None
-    try:
-        yield live
-    finally:
-        live.stop(timeout=60)
 
 
 def up(http: httpx.Client, app: str, name: str) -> float | None:
@@ -112,6 +62,12 @@ def running(http: httpx.Client, path: str) -> dict[str, Any] | None:
     return instance if instance["state"] == "running" and instance["pid"] else None
 
 
+def exited(instance: dict[str, Any]) -> bool:
+    """Whether an instance shows that its worker was killed."""
+    last_exit = instance["last_exit"] or {}
+    return instance["state"] != "running" and last_exit.get("signal") == "SIGKILL"
+
+
 def kill_one(http: httpx.Client, app: str, name: str, seen_by: str) -> tuple[float, float]:
     """Kill -9 a new worker: seconds until `seen_by` shows it, and until it is back."""
     path = f"/{app}/instances/{name}"
@@ -121,7 +77,7 @@ def kill_one(http: httpx.Client, app: str, name: str, seen_by: str) -> tuple[flo
     killed = time.monotonic()
     os.kill(pid, signal.SIGKILL)
     if seen_by == "state":
-        shown = lambda: http.get(path).json()["state"] != "running"  # noqa: E731
+        shown = lambda: exited(http.get(path).json())  # noqa: E731
     else:
         shown = lambda: up(http, app, name) == 0.0  # noqa: E731
     wait_until(shown, 10, f"the exit in the {seen_by}", POLL)
@@ -139,7 +95,7 @@ def kill_rounds(args: argparse.Namespace, root: Path) -> dict[str, list[float]]:
     options = {"supervisor": "celery", "sup_interval": args.sup_interval, "control_timeout": 20}
     with (
         redis_server(root) as broker,
-        branch(root, **options) as live,
+        branch(root, "workers-bench", **options) as live,
         httpx.Client(base_url=live.url, timeout=60) as http,
     ):
         app = "bench"
@@ -161,7 +117,7 @@ def scrape_rounds(args: argparse.Namespace, root: Path) -> tuple[list[float], li
     """Seconds per `GET /metrics` and per `GET /`, taking turns; and the scrape's size."""
     root.mkdir(parents=True, exist_ok=True)
     with (
-        branch(root, sup_interval=5, loglevel="WARNING") as live,
+        branch(root, "workers-bench", sup_interval=5, loglevel="WARNING") as live,
         httpx.Client(base_url=live.url, timeout=60) as http,
     ):
         for n in range(args.instances):
@@ -182,10 +138,6 @@ def scrape_rounds(args: argparse.Namespace, root: Path) -> tuple[list[float], li
                     raise BenchError(f"GET {path} failed")
                 measure.append(time.perf_counter() - started)
     return scrapes, lists, size
-
-
-def ms(seconds: float) -> str:
-    return f"{seconds * 1000:,.0f} ms" if seconds >= 0.1 else f"{seconds * 1000:.2f} ms"
 
 
 def p90(values: list[float]) -> float:
