@@ -101,8 +101,8 @@ lint: install ## ruff check, ruff format --check, mypy --strict and the SDK's im
 	$(BIN)/ruff format --check server-stub bench
 	cd server-stub && ../$(BIN)/mypy --strict src
 	cd ruby-client && rake lint typecheck
-	$(BIN)/ruff check --config server-stub/pyproject.toml tools
-	$(BIN)/ruff format --check --config server-stub/pyproject.toml tools
+	$(BIN)/ruff check --config server-stub/pyproject.toml tools examples
+	$(BIN)/ruff format --check --config server-stub/pyproject.toml tools examples
 	$(BIN)/mypy --strict --python-version 3.10 tools/check_generated.py tools/coverage_matrix.py \
 		tools/generate_routes.py tools/generate_models.py tools/generate_sync.py
 	cd python-client && ../$(BIN)/ruff check src tests && ../$(BIN)/ruff format --check src tests
@@ -170,7 +170,7 @@ $(PRISM): bench/package.json bench/package-lock.json
 	touch $@
 
 .PHONY: bench
-bench: install $(PRISM) ## Benchmark the branch against bare aiohttp and Prism's mock server, the Python and Ruby SDKs against raw httpx and Net::HTTP (one call and under concurrency, the async client against raw aiohttp too), real workers against Celery by hand, and what the workers are doing: a kill -9 seen, a /metrics scrape (see docs/benchmarks.md)
+bench: install $(PRISM) ## Benchmark the branch against bare aiohttp and Prism's mock server, the Python and Ruby SDKs against raw httpx and Net::HTTP (one call and under concurrency, the async client against raw aiohttp too), real workers against Celery by hand, what the workers are doing (a kill -9 seen, a /metrics scrape), and tasks through the branch against Celery's own (see docs/benchmarks.md)
 	@$(call apt-need,$(APT_BENCH))
 	$(BIN)/python bench/server_bench.py $(BENCH_ARGS)
 	$(BIN)/python bench/python_sdk_bench.py
@@ -179,6 +179,7 @@ bench: install $(PRISM) ## Benchmark the branch against bare aiohttp and Prism's
 	ruby bench/ruby_sdk_bench.rb
 	$(BIN)/python bench/celery_bench.py
 	$(BIN)/python bench/workers_bench.py
+	$(BIN)/python bench/tasks_bench.py
 
 .PHONY: clean
 clean: ## Remove .venv, bench/node_modules and caches (keeps the state in instances/)

@@ -9,8 +9,9 @@ of its route in `cyme.OPERATIONS`, the SDK's route table), the Ruby SDK's
 method (`Cyme::OPERATIONS`, asked of Ruby), the contract scenarios with a
 step for it, and the statuses openapi.yaml documents for it
 with whether a scenario step exercises each: the success path (200 and 201
-look alike through an SDK), 202 through a `nowait` step, and every error
-status through a step that expects it.
+look alike through an SDK), 202 through a `nowait` step (or any step of an
+operation whose success is a 202: a task sent), and every error status
+through a step that expects it.
 
 With --check nothing is written: the exit status is 1 when a cell is empty,
 a documented status is exercised by no scenario, or docs/coverage.md is not
@@ -62,6 +63,10 @@ class Operation:
             needs.append("success")
         needs += [s for s in self.statuses if s == "202" or int(s) >= 400]
         return needs
+
+    def answers_only_202(self) -> bool:
+        """Whether 202 is the operation's success (a sent task), not a nowait answer."""
+        return "202" in self.statuses and not any(s in ("200", "201") for s in self.statuses)
 
     def missing(self) -> list[str]:
         return [need for need in self.needs() if need not in self.exercised]
@@ -159,6 +164,8 @@ def collect(spec_path: Path = SPEC, scenarios: Path = SCENARIOS) -> tuple[list[O
             if op is not None:
                 op.scenarios.add(scenario["name"])
                 status = exercised(step)
+                if status == "success" and op.answers_only_202():
+                    status = "202"  # a sent task: its success is a 202
                 if status is not None:
                     op.exercised.add(status)
             cls = error_class(step)
@@ -194,7 +201,7 @@ def render(operations: list[Operation], classes: Classes) -> str:
         "([`tests/contract/scenarios`](../tests/contract/scenarios)) with a step for",
         "it, and the statuses the spec documents for it, each exercised by a step",
         "of those scenarios (200 and 201 are one success path to an SDK; 202 is",
-        "a `nowait` step).",
+        "a `nowait` step, or the success of `sendTask`).",
         "",
         "| operationId | served by the branch | Python SDK | Ruby SDK | scenarios"
         " | statuses exercised |",

@@ -47,6 +47,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from python_format import ruff_clean
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEC = ROOT / "openapi.yaml"
@@ -106,16 +107,17 @@ class SpecReader:
 
     def response(self, op: dict[str, Any]) -> str:
         """The success answer: a schema's name, `Consumer[]` for a list, a JSON type, or `text`;
-        alternatives joined with `|`."""
+        alternatives joined with `|`. A 202 is the answer only of an operation that
+        answers nothing else (sendTask); elsewhere it is the `Scheduled` of `nowait`."""
         responses = op["responses"]
-        for status in ("200", "201"):
+        for status in ("200", "201", "202"):
             if status not in responses:
                 continue
             content = self.deref(responses[status]).get("content", {})
             if JSON not in content:
                 return "text"
             return self.kind(content[JSON]["schema"])
-        raise ValueError(f"{op['operationId']} documents no 200 or 201")
+        raise ValueError(f"{op['operationId']} documents no 200, 201 or 202")
 
     def kind(self, schema: dict[str, Any]) -> str:
         name = self.ref_name(schema)
@@ -291,6 +293,8 @@ def py_annotation(reader: SpecReader, schema: Any) -> str:
         return "Literal[" + ", ".join(json.dumps(value) for value in schema["enum"]) + "]"
     if "allOf" in schema:
         return py_annotation(reader, schema["allOf"][0])
+    if "type" not in schema:
+        return "Any"  # any JSON value (a task's arguments)
     kinds = schema.get("type", "object")
     kinds = [kinds] if isinstance(kinds, str) else kinds
     parts = []
@@ -329,10 +333,16 @@ def py_kind(kind: str) -> str:
     return f"list[{result}]" if many else result
 
 
+def scheduled(route: Route) -> bool:
+    """Whether the operation may answer a `Scheduled`: a 202 to a change asked not to
+    wait (a sent task's 202 is its own answer)."""
+    return 202 in route.statuses and any(field.name == "nowait" for field in route.query_params)
+
+
 def py_result(route: Route) -> str:
-    """The type of `call()`'s result: the answer's model, or `Scheduled` for a 202."""
+    """The type of `call()`'s result: the answer's model, or `Scheduled` for a nowait 202."""
     result = " | ".join(py_kind(kind) for kind in route.response.split("|"))
-    return result + (" | types.Scheduled" if 202 in route.statuses else "")
+    return result + (" | types.Scheduled" if scheduled(route) else "")
 
 
 def py_call_arguments(route: Route) -> list[Field]:
@@ -355,7 +365,8 @@ def py_call_arguments(route: Route) -> list[Field]:
 
 def py_overload(reader: SpecReader, route: Route, asynchronous: bool) -> list[str]:
     arguments = [py_parameter(reader, field) for field in py_call_arguments(route)]
-    doc = textwrap.wrap(f"{route.summary} (`{route.method} {route.path}`).", 88)
+    # 86: with its indent and quotes, a line of the docstring fits in 100.
+    doc = textwrap.wrap(f"{route.summary} (`{route.method} {route.path}`).", 86)
     doc[0] = '"""' + doc[0]
     doc[-1] += '"""'
     return [
@@ -399,7 +410,7 @@ def python_calls(routes: list[Route], spec: dict[str, Any], digest: str) -> str:
             "        and body fields, by their names in the spec, and the per-call",
             "        options (`timeout=`, `max_retries=`, `extra_headers=`,",
             "        `idempotency_key=`). The result is the answer's model (or list,",
-            "        or text), or a `Scheduled` when the branch answered 202.",
+            "        or text), or a `Scheduled` when a change asked not to wait.",
             "",
             f'        >>> {wait}client.call("getInstance", app="pycon", instance="w1")',
             '        """',
@@ -413,7 +424,7 @@ def python_calls(routes: list[Route], spec: dict[str, Any], digest: str) -> str:
         "",
         "One overload per operationId types its keywords (the path parameters, the",
         "query parameters and the body's fields, by their names in the spec) and its",
-        "result (the model of its answer, or `Scheduled` when it may answer 202).",
+        "result (the model of its answer, or `Scheduled` when it takes nowait).",
         "`SyncCalls` and `AsyncCalls` give the method to `Client` and `AsyncClient`;",
         "the base client sends the operation through the route table (`ROUTES`).",
         '"""',
@@ -545,7 +556,7 @@ def rbs_answer(route: Route) -> str:
     """What Client#call returns: the model, list or JSON value; a Scheduled too after a 202
     (the gem's own, bound to the client, which can `wait`)."""
     kinds = [rbs_kind(kind) for kind in route.response.split("|")]
-    if 202 in route.statuses:
+    if scheduled(route):
         kinds.append("Scheduled")  # Cyme::Scheduled, bound to the client: #wait
     return kinds[0] if len(kinds) == 1 else "(" + " | ".join(kinds) + ")"
 
@@ -612,9 +623,13 @@ def render(spec_path: Path = SPEC) -> dict[Path, str]:
     digest = hashlib.sha256(raw).hexdigest()
     spec = yaml.safe_load(raw)
     routes = read_routes(spec)
+    # The Python ones through ruff, as the other generators' are: a long line
+    # (a tuple of many fields, a Literal of many values) is folded as ruff folds it.
     return {
-        PYTHON_OUTPUT: python_table(routes, digest),
-        PYTHON_CALLS_OUTPUT: python_calls(routes, spec, digest),
+        PYTHON_OUTPUT: ruff_clean(python_table(routes, digest), ROOT / PYTHON_OUTPUT),
+        PYTHON_CALLS_OUTPUT: ruff_clean(
+            python_calls(routes, spec, digest), ROOT / PYTHON_CALLS_OUTPUT
+        ),
         RUBY_OUTPUT: ruby_table(routes, digest),
         RBS_OUTPUT: rbs_table(routes, digest, SpecReader(spec)),
     }

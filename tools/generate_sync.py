@@ -47,6 +47,8 @@ RENAMES = {
         "AsyncQueues",
         "AsyncResource",
         "AsyncScheduled",
+        "AsyncTask",
+        "AsyncTasks",
     )
 }
 

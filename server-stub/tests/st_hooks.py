@@ -15,9 +15,10 @@ from urllib.parse import urlencode
 import schemathesis
 
 FORM = "application/x-www-form-urlencoded"
-# Object fields of form bodies travel as JSON text: the spec's form encodings say
-# `extra_config: {contentType: application/json}` and `options: {contentType: ...}`.
-JSON_FORM_FIELDS = ("extra_config", "options")
+# Object (and array) fields of form bodies travel as JSON text: the spec's form
+# encodings say `extra_config: {contentType: application/json}`, and so for
+# `options`, and a task's `args` and `kwargs`.
+JSON_FORM_FIELDS = ("extra_config", "options", "args", "kwargs")
 # Routes of the branch that `{app}` can spell; the spec leaves them out of AppName.
 BRANCH_ROUTES = {"ping", "branches", "openapi.yaml", "docs", "metrics", "operations"}
 
@@ -78,16 +79,22 @@ def _encode_form_objects_as_json(case, kwargs: dict[str, Any]) -> None:
 
     Schemathesis 4.32 ignores `encoding.contentType` for form bodies and explodes
     an object into top-level keys (`extra_config={"a": 1}` goes out as `a=1`),
-    which is a different request. The generated body is left untouched (so the
-    case keeps its positive or negative meaning); only the wire form is replaced.
+    and an array into repeated keys, which are different requests. A null has
+    no form spelling (Schemathesis sends the text `null`): a field that is null
+    is left out, which is what a form that means no value does. The generated
+    body is left untouched (so the case keeps its positive or negative
+    meaning); only the wire form is replaced.
     """
     body = case.body
     if not (case.media_type or "").startswith(FORM) or not isinstance(body, dict):
         return
-    if not any(name in body and not isinstance(body[name], str) for name in JSON_FORM_FIELDS):
+    as_json = any(name in body and not isinstance(body[name], str) for name in JSON_FORM_FIELDS)
+    if not as_json and None not in body.values():
         return
     pairs: list[tuple[str, str]] = []
     for name, value in body.items():
+        if value is None:
+            continue
         if name in JSON_FORM_FIELDS and not isinstance(value, str):
             pairs.append((name, json.dumps(value)))
         elif isinstance(value, list):

@@ -16,6 +16,7 @@ pytestmark = pytest.mark.slow
 STEPS = [
     ("PUT", "/pycon", {"broker": "redis://localhost:6379/3", "arguments": "--workdir=/opt"}, 201),
     ("PUT", "/pycon", {"extra_config": {"worker_prefetch_multiplier": 4}}, 200),
+    ("PUT", "/pycon", {"backend": "redis://:pw@localhost:6379/4"}, 200),
     ("PUT", "/pycon/queues/images", {"exchange": "media", "exchange_type": "topic"}, 201),
     (
         "PUT",

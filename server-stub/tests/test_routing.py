@@ -32,6 +32,7 @@ def world(client: httpx.Client, branch: LiveBranch, app: str) -> dict[str, str]:
         "queue": "celery",
         "branch": branch.id,
         "operation": change,
+        "task": "proj.tasks.add",  # a task's name, and an id as good as any
     }
 
 

@@ -15,10 +15,10 @@ def test_openapi_yaml_is_a_valid_openapi_31_document():
     validate(spec, base_uri=base_uri)  # raises on any error
 
 
-def test_spec_has_34_uniquely_named_operations():
+def test_spec_has_40_uniquely_named_operations():
     ids = [op["operationId"] for _path, _method, op in iter_operations(load_spec())]
-    assert len(ids) == 34
-    assert len(set(ids)) == 34
+    assert len(ids) == 40
+    assert len(set(ids)) == 40
 
 
 def test_problem_table_covers_every_error_status(validator: ContractValidator):
@@ -43,6 +43,18 @@ def test_403_has_a_problem_type_for_each_refusal(validator: ContractValidator):
     assert validator.problem_types[403] == {
         "urn:cyme:problem:cross-site-request",
         "urn:cyme:problem:host-not-allowed",
+    }
+
+
+def test_task_problems_have_types_of_their_own(validator: ContractValidator):
+    assert validator.problem_types[409] == {
+        "urn:cyme:problem:conflict",
+        "urn:cyme:problem:no-result-backend",
+    }
+    assert validator.problem_types[503] == {
+        "urn:cyme:problem:worker-unavailable",
+        "urn:cyme:problem:broker-unavailable",
+        "urn:cyme:problem:backend-unavailable",
     }
 
 

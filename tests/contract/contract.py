@@ -183,7 +183,8 @@ class Call:
     client: dict[str, Any]
     headers: dict[str, str] = field(default_factory=dict)
     idempotency_key: str | None = None
-    # With nowait: seconds to wait on the Scheduled answer (its result is the step's).
+    # With nowait, or on sendTask: seconds to wait on the Scheduled answer or the task
+    # (what it comes to is the step's result).
     wait: float | None = None
 
 

@@ -42,7 +42,8 @@ module Contract
   # What one call came back with: a result (JSON data) or a failure.
   Outcome = Struct.new(:result, :failure, keyword_init: true)
   # One step, made SDK-neutral and with its variables substituted.
-  # `wait`: with nowait, seconds to wait on the Scheduled answer (its result is the step's).
+  # `wait`: with nowait, or on sendTask, seconds to wait on the Scheduled answer or the
+  # task (what it comes to is the step's result).
   Call = Struct.new(:op, :args, :client, :headers, :idempotency_key, :wait, keyword_init: true)
 
   module_function

@@ -13,8 +13,8 @@ require_relative "contract"
 # fetched before. A step's headers (and Cyme-Fault) are sent with
 # `Client#with_headers` around the entry; a step's idempotency_key goes to
 # the `idempotency_key:` of the one method that sends a POST
-# (Instances#add), and other entries leave it out, as the Python SDK sends
-# a key with a POST only.
+# (Instances#add, Tasks#send), and other entries leave it out, as the Python
+# SDK sends a key with a POST only.
 module RubyOps
   # A step's arguments; every one must be used by the table's entry.
   class Args
@@ -50,12 +50,14 @@ module RubyOps
 
     def instance(app, name) = Cyme::Instance.from_wire(client, { "app" => app, "name" => name })
 
+    def task(app, id) = Cyme::Task.from_wire(client, app, { "id" => id, "state" => "PENDING" })
+
     def consumers(args) = instance(args.req("app"), args.req("instance")).consumers
   end
 
   put_app = lambda do |s, a|
     s.client.apps.add(a.req("app"), broker: a.opt("broker"), arguments: a.opt("arguments"),
-                                    extra_config: a.opt("extra_config"))
+                                    extra_config: a.opt("extra_config"), backend: a.opt("backend"))
   end
   add_instance = lambda do |s, a, name|
     s.app(a.req("app")).instances.add(name, broker: a.opt("broker"), pool: a.opt("pool"),
@@ -65,6 +67,14 @@ module RubyOps
   autoscale = lambda do |s, a|
     s.instance(a.req("app"), a.req("instance")).autoscale(min: a.opt("min"), max: a.opt("max"), nowait: a.nowait)
   end
+  send_task = lambda do |s, a|
+    s.app(a.req("app")).tasks.send(a.req("task"), args: a.opt("args"), kwargs: a.opt("kwargs"), queue: a.opt("queue"),
+                                                  routing_key: a.opt("routing_key"), countdown: a.opt("countdown"),
+                                                  eta: a.opt("eta"), expires: a.opt("expires"),
+                                                  priority: a.opt("priority"), idempotency_key: s.idempotency_key)
+  end
+  # The original branch's routes to a task, which the SDKs reach with `call`.
+  original = ->(id) { ->(s, a) { s.client.call(id, app: a.req("app"), task: a.req("task")) } }
   put_queue = lambda do |s, a|
     s.app(a.req("app")).queues.add(a.req("queue"), exchange: a.opt("exchange"), exchange_type: a.opt("exchange_type"),
                                                    routing_key: a.opt("routing_key"), options: a.opt("options"),
@@ -111,7 +121,17 @@ module RubyOps
     "enableInstance" => ->(s, a) { s.instance(a.req("app"), a.req("instance")).enable(nowait: a.nowait) },
     "restartApp" => ->(s, a) { s.app(a.req("app")).restart(nowait: a.nowait) },
     "getOperation" => ->(s, a) { s.client.get_operation(a.req("operation")) },
-    "getMetrics" => ->(s, _) { s.client.metrics }
+    "getMetrics" => ->(s, _) { s.client.metrics },
+    "sendTask" => send_task,
+    "getTask" => lambda do |s, a|
+      s.app(a.req("app")).tasks.get(a.req("task"), wait: a.opt("wait"), traceback: a.opt("traceback") ? true : false)
+    end,
+    "revokeTask" => lambda do |s, a|
+      s.task(a.req("app"), a.req("task")).revoke(terminate: a.opt("terminate") ? true : false, signal: a.opt("signal"))
+    end,
+    "getTaskState" => original.call("getTaskState"),
+    "getTaskResult" => original.call("getTaskResult"),
+    "waitTaskResult" => original.call("waitTaskResult")
   }.freeze
 
   module_function
@@ -159,7 +179,7 @@ module RubyOps
       args = Args.new(call.op, call.args)
       client = client(call.client)
       value = client.with_headers(call.headers) { entry.call(Sdk.new(client, call.idempotency_key), args) }
-      value = value.wait(timeout: call.wait) if call.wait # the answer to a nowait change: what it comes to
+      value = value.wait(timeout: call.wait) if call.wait # a nowait change, or a task: what it comes to
       args.check_all_used
       Contract::Outcome.new(result: RubyOps.plain(value))
     rescue Cyme::APIError => e

@@ -23,10 +23,13 @@ CLASSES = {
   "Queues" => Cyme::Resources::Queues,
   "Consumers" => Cyme::Resources::Consumers,
   "Scheduled" => Cyme::Scheduled,
+  "Tasks" => Cyme::Resources::Tasks,
+  "Task" => Cyme::Task,
   "RawResponse" => Cyme::RawResponse,
   "APIError" => Cyme::APIError,
   "APIConnectionError" => Cyme::APIConnectionError,
-  "APIStatusError" => Cyme::APIStatusError
+  "APIStatusError" => Cyme::APIStatusError,
+  "TaskError" => Cyme::TaskError
 }.freeze
 
 # Parameter names by kind: positional and keyword names alike, `*`/`**` for
@@ -42,8 +45,12 @@ def parameters(method)
   end
 end
 
+# Names of Object's that the SDK takes for an API name on purpose: Tasks#send
+# (as Python's; Object#send stays reachable as __send__ and public_send).
+OVERRIDDEN = %i[send].freeze
+
 def members(klass)
-  own = klass.public_instance_methods - INHERITED
+  own = (klass.public_instance_methods - INHERITED) | (klass.public_instance_methods(false) & OVERRIDDEN)
   own.sort.to_h { |name| [name.to_s, parameters(klass.instance_method(name))] }
 end
 

@@ -80,6 +80,9 @@ IDIOMS = [
     Idiom("Instance", "bind", None, "the same"),
     Idiom("Scheduled", "client", None, "the same, for a nowait answer"),
     Idiom("Scheduled", "bind", None, "the same; Ruby's is Scheduled.from_wire"),
+    Idiom("Task", "client", None, "the same, for a task"),
+    Idiom("Task", "bind", None, "the same; Ruby's is Task.from_wire"),
+    Idiom("Task", None, "url", "the task's URL; Python shows it in repr()"),
     Idiom("RawResponse", "status_code", "status", "the status rule"),
     Idiom("RawResponse", "method", "request_method", "the request rule"),
     Idiom("RawResponse", "url", "request_url", "the request rule"),
@@ -103,10 +106,13 @@ CLASSES = {
     "Queues": cyme.Queues,
     "Consumers": cyme.Consumers,
     "Scheduled": cyme.Scheduled,
+    "Tasks": cyme.Tasks,
+    "Task": cyme.Task,
     "RawResponse": cyme.RawResponse,
     "APIError": cyme.APIError,
     "APIConnectionError": cyme.APIConnectionError,
     "APIStatusError": cyme.APIStatusError,
+    "TaskError": cyme.TaskError,
 }
 # The base classes' own members: what models, exceptions and every object have.
 MODEL_MEMBERS = frozenset(dir(cyme.types.CymeModel))
@@ -152,6 +158,9 @@ def sample(cls: type) -> object | None:
         return cls(request=request)
     if cls is cyme.APIError:
         return cls("x", request=request)
+    if cls is cyme.TaskError:
+        task = cyme.types.Task(id="t1", state="FAILURE", result=None, date_done=None)
+        return cls("x", task=task, reason=None, request=request)
     return None
 
 

@@ -41,6 +41,9 @@ from ._exceptions import (
     NotFoundError,
     PermissionDeniedError,
     RateLimitError,
+    TaskError,
+    TaskFailedError,
+    TaskRevokedError,
     UnprocessableEntityError,
 )
 from ._http import DefaultAsyncHttpxClient, DefaultHttpxClient
@@ -62,11 +65,15 @@ if _typing.TYPE_CHECKING:
         AsyncInstances,
         AsyncQueues,
         AsyncScheduled,
+        AsyncTask,
+        AsyncTasks,
         Consumers,
         Instance,
         Instances,
         Queues,
         Scheduled,
+        Task,
+        Tasks,
     )
     from .types import (
         Autoscale,
@@ -77,6 +84,7 @@ if _typing.TYPE_CHECKING:
         Queue,
         RollingRestart,
         Stats,
+        TaskRevoked,
     )
 
 
@@ -138,6 +146,8 @@ __all__ = [
     "AsyncInstances",
     "AsyncQueues",
     "AsyncScheduled",
+    "AsyncTask",
+    "AsyncTasks",
     "AuthenticationError",
     "Autoscale",
     "BadRequestError",
@@ -165,6 +175,12 @@ __all__ = [
     "RollingRestart",
     "Scheduled",
     "Stats",
+    "Task",
+    "TaskError",
+    "TaskFailedError",
+    "TaskRevoked",
+    "TaskRevokedError",
+    "Tasks",
     "UnprocessableEntityError",
     "__version__",
     "types",

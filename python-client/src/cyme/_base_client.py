@@ -423,12 +423,13 @@ class BaseClient(Generic[HttpClientT]):
     def _process_response(
         self, route: Route, response: httpx.Response, cast_to: Callable[[Any], T]
     ) -> T | Scheduled:
-        """The call's result: an error raised, a `Scheduled` for a 202, else `cast_to(body)`."""
+        """The call's result: an error raised, a `Scheduled` for the 202 of a change
+        asked not to wait (a sent task's 202 is its answer), else `cast_to(body)`."""
         record(response)
         status = response.status_code
         if status >= 400:
             raise self._make_status_error(response)
-        if status == 202:
+        if status == 202 and "nowait" in route.query_params:
             return self._scheduled(response.json())
         return cast_to(response.text if route.response == "text" else response.json())
 

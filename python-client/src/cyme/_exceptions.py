@@ -3,6 +3,9 @@
     APIError                        anything that went wrong talking to a branch
     ├── APIConnectionError          no answer: refused, reset, dropped
     │   └── APITimeoutError         no answer in time
+    ├── TaskError                   a task's wait() saw it end otherwise than in SUCCESS
+    │   ├── TaskFailedError             FAILURE: the task raised
+    │   └── TaskRevokedError            REVOKED: revoked, terminated or expired
     └── APIStatusError              an answer with a 4xx or 5xx status
         ├── BadRequestError             400
         ├── AuthenticationError         401
@@ -15,7 +18,10 @@
 
 Other statuses (405, 413, 415, ...) raise `APIStatusError` itself. Only
 `_client.BaseClient._make_status_error` turns a response into one of these.
-Messages name the method and URL, never headers, bodies or credentials.
+Messages name the method and URL, never headers, bodies or credentials. A
+`TaskError` is not an error of the branch's: the branch answered, and said
+the task failed; its message names the task's exception (its type and
+arguments), which is the task's own.
 """
 
 from __future__ import annotations
@@ -36,6 +42,9 @@ __all__ = [
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
+    "TaskError",
+    "TaskFailedError",
+    "TaskRevokedError",
     "UnprocessableEntityError",
 ]
 
@@ -155,3 +164,61 @@ STATUS_ERRORS: dict[int, type[APIStatusError]] = {
     422: UnprocessableEntityError,
     429: RateLimitError,
 }
+
+
+class TaskError(APIError):
+    """A task followed with `wait()` ended otherwise than in SUCCESS.
+
+    `task` is the task as the branch answered it (`state`, `result`,
+    `date_done`, `traceback`); `task_id`, `state` and `traceback` are its, and
+    `reason` what ended it: the exception of a task that failed
+    (`ValueError: boom`), why one was revoked (`terminated`).
+    """
+
+    def __init__(
+        self, message: str, *, task: Any, reason: str | None, request: httpx.Request
+    ) -> None:
+        super().__init__(message, request=request)
+        self.task = task
+        self.task_id: str = task.id
+        self.state: str = task.state
+        self.reason = reason
+        self.traceback: str | None = task.traceback
+
+
+class TaskFailedError(TaskError):
+    """The task raised (FAILURE): `reason` names the exception (`ValueError: boom`),
+    `traceback` is the worker's."""
+
+    def __init__(self, *, task: Any, request: httpx.Request) -> None:
+        reason = _describe(task.result)
+        super().__init__(
+            f"Task {task.id} failed: {reason}", task=task, reason=reason, request=request
+        )
+
+
+class TaskRevokedError(TaskError):
+    """The task was revoked (REVOKED): `reason` says whether before it ran (`revoked`),
+    while it ran (`terminated`), or as it expired (`expired`)."""
+
+    def __init__(self, *, task: Any, request: httpx.Request) -> None:
+        result = task.result if isinstance(task.result, dict) else {}
+        message = result.get("exc_message")
+        reason = str(message[0]) if isinstance(message, list) and message else None
+        super().__init__(
+            f"Task {task.id} was revoked" + (f" ({reason})" if reason else ""),
+            task=task,
+            reason=reason,
+            request=request,
+        )
+
+
+def _describe(result: Any) -> str:
+    """`ValueError: boom`, of an exception as Celery keeps it (`exc_type`, `exc_message`)."""
+    if not isinstance(result, dict) or "exc_type" not in result:
+        return repr(result)
+    message = result.get("exc_message")
+    if isinstance(message, list):
+        message = ", ".join(str(part) for part in message)
+    kind = str(result["exc_type"])
+    return kind if message in (None, "") else f"{kind}: {message}"

@@ -23,6 +23,10 @@ module Cyme
     # @return [Cyme::Resources::Queues] the app's queue declarations
     def queues = Resources::Queues.new(@client, name)
 
+    # @return [Cyme::Resources::Tasks] the app's Celery tasks:
+    #   `app.tasks.send("proj.tasks.add", args: [2, 3])`
+    def tasks = Resources::Tasks.new(@client, name)
+
     # Deletes the app with all its instances and queues.
     #
     # @return [Cyme::App] the app as it was

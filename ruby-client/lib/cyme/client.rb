@@ -117,9 +117,10 @@ module Cyme
     # @param broker [String, nil]
     # @param arguments [String, nil]
     # @param extra_config [Hash, nil]
+    # @param backend [String, nil] the Celery result backend its tasks are followed in
     # @return [Cyme::App]
-    def add(name, broker: nil, arguments: nil, extra_config: nil)
-      apps.add(name, broker:, arguments:, extra_config:)
+    def add(name, broker: nil, arguments: nil, extra_config: nil, backend: nil)
+      apps.add(name, broker:, arguments:, extra_config:, backend:)
     end
 
     # @param name [String]

@@ -7,6 +7,9 @@ module Cyme
   #   └── APIError                   a request to the branch failed
   #       ├── APIConnectionError     no response: refused, reset, DNS, TLS...
   #       │   └── APITimeoutError    no response in time
+  #       ├── TaskError              Task#wait saw the task end otherwise than in SUCCESS
+  #       │   ├── TaskFailedError        FAILURE: the task raised
+  #       │   └── TaskRevokedError       REVOKED: revoked, terminated or expired
   #       └── APIStatusError         a 4xx or 5xx response (other statuses)
   #           ├── BadRequestError            400
   #           ├── AuthenticationError        401
@@ -154,4 +157,70 @@ module Cyme
     422 => UnprocessableEntityError,
     429 => RateLimitError
   ).freeze
+
+  # A task followed with Task#wait ended otherwise than in SUCCESS. The
+  # branch answered, and said so: #task is the task as it answered it.
+  class TaskError < APIError
+    # @return [Cyme::Task] the task, with its state, result and traceback
+    attr_reader :task
+    # @return [String]
+    attr_reader :task_id
+    # @return [String] "FAILURE" or "REVOKED"
+    attr_reader :state
+    # @return [String, nil] what ended it: the exception of a task that
+    #   failed ("ValueError: boom"), why one was revoked ("terminated")
+    attr_reader :reason
+    # @return [String, nil] the worker's traceback, for a task that failed
+    attr_reader :traceback
+
+    # @param message [String]
+    # @param task [Cyme::Task]
+    # @param reason [String, nil]
+    # @param request_method [String]
+    # @param request_url [String]
+    def initialize(message, task:, reason:, request_method:, request_url:)
+      @task = task
+      @task_id = task.id
+      @state = task.state
+      @reason = reason
+      @traceback = task.traceback
+      super(message, request_method:, request_url:)
+    end
+  end
+
+  # The task raised (FAILURE): #reason names the exception ("ValueError:
+  # boom"), #traceback is the worker's.
+  class TaskFailedError < TaskError
+    # @param task [Cyme::Task]
+    # @param request_method [String]
+    # @param request_url [String]
+    def initialize(task:, request_method:, request_url:)
+      reason = describe(task.result)
+      super("Task #{task.id} failed: #{reason}", task:, reason:, request_method:, request_url:)
+    end
+
+    private
+
+    # "ValueError: boom", of an exception as Celery keeps it ("exc_type", "exc_message").
+    def describe(result)
+      return result.inspect unless result.is_a?(Hash) && result.key?("exc_type")
+
+      message = result["exc_message"]
+      message = message.map(&:to_s).join(", ") if message.is_a?(Array)
+      [nil, ""].include?(message) ? result["exc_type"].to_s : "#{result['exc_type']}: #{message}"
+    end
+  end
+
+  # The task was revoked (REVOKED): #reason says whether before it ran
+  # ("revoked"), while it ran ("terminated"), or as it expired ("expired").
+  class TaskRevokedError < TaskError
+    # @param task [Cyme::Task]
+    # @param request_method [String]
+    # @param request_url [String]
+    def initialize(task:, request_method:, request_url:)
+      message = task.result.is_a?(Hash) ? task.result["exc_message"] : nil
+      reason = message.is_a?(Array) && !message.empty? ? message.first.to_s : nil
+      super("Task #{task.id} was revoked#{" (#{reason})" if reason}", task:, reason:, request_method:, request_url:)
+    end
+  end
 end

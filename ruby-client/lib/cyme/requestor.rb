@@ -116,8 +116,13 @@ module Cyme
     # The values given for these names, by name; nil ones left out.
     def values(names, args) = names.empty? ? EMPTY : names.to_h { |name| [name, args[name.to_sym]] }.compact
 
+    # A 202 is a Scheduled for a change asked not to wait; a sent task's 202 is its answer.
     def answer(route, response)
-      response.status == 202 ? Scheduled.from_wire(@client, response.body) : parse(route.response, response.body)
+      if response.status == 202 && route.query_params.include?("nowait")
+        Scheduled.from_wire(@client, response.body)
+      else
+        parse(route.response, response.body)
+      end
     end
 
     def parse(kind, data)

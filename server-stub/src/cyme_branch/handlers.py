@@ -22,7 +22,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from . import depth, docs, scheduled
+from . import depth, docs, scheduled, tasks
 from .browsers import Page
 from .metrics import CONTENT_TYPE as METRICS_TYPE
 from .operations import Handler, Reply, nothing, template_target
@@ -32,6 +32,7 @@ from .scheduled import Change
 from .store import App, Instance, Queue
 from .supervisor import QueueDecl, WorkerSpec, deadline
 from .supervisor.lifecycle import Lifecycle, RestartPolicy
+from .supervisor.tasks import TaskMessage
 from .validation import Inputs
 
 if TYPE_CHECKING:
@@ -83,6 +84,13 @@ def _find_app(branch: Branch, name: str) -> App:
 def app_exists(branch: Branch, inputs: Inputs) -> App:
     """404 unless the path's app exists."""
     return _find_app(branch, inputs.path["app"])
+
+
+def backend_usable(branch: Branch, inputs: Inputs) -> None:
+    """422 for a result backend the branch could not read its tasks' results in."""
+    backend = inputs.body.get("backend")
+    if backend is not None:
+        branch.supervisor.tasks.check_backend(backend)
 
 
 async def list_apps(branch: Branch, inputs: Inputs, _: None) -> Reply:
@@ -456,10 +464,30 @@ async def get_metrics(branch: Branch, inputs: Inputs, _: None) -> Reply:
     return Reply(200, await branch.metrics.scrape(), content_type=METRICS_TYPE)
 
 
+# tasks (tasks.py): the app first (404), then what the request asks of it
+
+
+def task_sendable(branch: Branch, inputs: Inputs) -> tuple[App, TaskMessage]:
+    return app_exists(branch, inputs), tasks.message(inputs)
+
+
+async def send_task(branch: Branch, inputs: Inputs, checked: tuple[App, TaskMessage]) -> Reply:
+    return await tasks.send(branch, *checked)
+
+
+def task_followable(branch: Branch, inputs: Inputs) -> App:
+    """The app; 409 when it has no result backend."""
+    return tasks.with_backend(app_exists(branch, inputs))
+
+
+def task_revocable(branch: Branch, inputs: Inputs) -> tuple[App, bool, str]:
+    return (app_exists(branch, inputs), *tasks.revocation(inputs))
+
+
 # Every operationId of the spec, with its check and its effect. PUT and POST
 # of one resource share theirs.
 
-_PUT_APP = Handler(nothing, put_app)
+_PUT_APP = Handler(backend_usable, put_app)
 _PUT_AUTOSCALE = Handler(bounds_in_order, put_autoscale, serial=True)
 _PUT_CONSUMER = Handler(queue_declared, put_consumer, serial=True, target=consumer_target)
 _PUT_QUEUE = Handler(app_exists, put_queue)
@@ -511,6 +539,13 @@ HANDLERS: Mapping[str, Handler[Any]] = {
     "restartApp": Handler(app_exists, restart_app, target=consumer_target),
     "getOperation": Handler(change_exists, get_operation),
     "getMetrics": Handler(nothing, get_metrics),
+    # tasks
+    "sendTask": Handler(task_sendable, send_task),
+    "getTask": Handler(task_followable, tasks.get),
+    "revokeTask": Handler(task_revocable, tasks.revoke),
+    "getTaskState": Handler(task_followable, tasks.state),
+    "getTaskResult": Handler(task_followable, tasks.result),
+    "waitTaskResult": Handler(task_followable, tasks.wait),
 }
 
 # The operations whose answer is an HTML page: each with the page and its

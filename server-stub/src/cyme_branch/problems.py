@@ -9,6 +9,7 @@
      ├── NotFound                404
      ├── MethodNotAllowed        405  carries the Allow header
      ├── Conflict                409
+     │   └── NoResultBackend     409  a task followed in an app without a backend
      ├── PayloadTooLarge         413
      ├── UnsupportedMediaType    415
      ├── ValidationFailed        422  carries one entry per invalid field
@@ -17,12 +18,16 @@
      │                                answered an error or exited as it started
      ├── WorkerUnavailable       503  a broker cannot be reached, or a worker
      │                                is not running
+     ├── BrokerUnavailable       503  an app's broker cannot take a task
+     ├── BackendUnavailable      503  an app's result backend cannot be read
      ├── GatewayTimeout          504  a neighbour or a worker did not answer in
      │                                time (the original branch's 408)
      └── InjectedFault           any  asked for with the Cyme-Fault header
 
 Messages are written by the branch, never copied from the request, so a
 secret sent in a request (a broker password) cannot come back in an error.
+A problem may carry members of its own besides the standard ones (a task's
+`task_id`, and whether it was `sent`).
 """
 
 from __future__ import annotations
@@ -50,10 +55,17 @@ class Problem(Exception):
     slug: ClassVar[str] = "internal-error"
     title: ClassVar[str] = "Internal server error"
 
-    def __init__(self, detail: str, *, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        detail: str,
+        *,
+        headers: dict[str, str] | None = None,
+        members: dict[str, Any] | None = None,
+    ) -> None:
         super().__init__(detail)
         self.detail = detail
         self.headers = headers or {}
+        self.members = members or {}
 
     @property
     def http_status(self) -> int:
@@ -70,6 +82,7 @@ class Problem(Exception):
             "status": self.http_status,
             "detail": self.detail,
             "instance": instance,
+            **self.members,
         }
 
 
@@ -135,6 +148,11 @@ class Conflict(Problem):
     title = "Conflict"
 
 
+class NoResultBackend(Conflict):
+    slug = "no-result-backend"
+    title = "No result backend"
+
+
 class PayloadTooLarge(Problem):
     status = 413
     slug = "payload-too-large"
@@ -176,6 +194,18 @@ class WorkerUnavailable(Problem):
     status = 503
     slug = "worker-unavailable"
     title = "Worker unavailable"
+
+
+class BrokerUnavailable(Problem):
+    status = 503
+    slug = "broker-unavailable"
+    title = "Broker unavailable"
+
+
+class BackendUnavailable(Problem):
+    status = 503
+    slug = "backend-unavailable"
+    title = "Result backend unavailable"
 
 
 class GatewayTimeout(Problem):

@@ -26,7 +26,8 @@ from .masking import mask_url
 
 DEFAULT_BROKER = "amqp://guest:guest@localhost:5672//"
 # 2: the idempotency keys moved to a database of their own (idempotency.py).
-SCHEMA_VERSION = 2
+# 3: apps have a result backend (`app.backend`, added to older databases).
+SCHEMA_VERSION = 3
 # Reads kept in memory at most; more are forgotten all at once.
 CACHE_SIZE = 4096
 
@@ -36,7 +37,8 @@ CREATE TABLE IF NOT EXISTS app (
     name          TEXT PRIMARY KEY,
     broker        TEXT NOT NULL,
     arguments     TEXT NOT NULL,
-    extra_config  TEXT NOT NULL
+    extra_config  TEXT NOT NULL,
+    backend       TEXT
 );
 CREATE TABLE IF NOT EXISTS instance (
     name             TEXT PRIMARY KEY,
@@ -81,14 +83,19 @@ class App:
     broker: str
     arguments: str
     extra_config: dict[str, Any]
+    # The result backend its tasks are followed in; None: it has none.
+    backend: str | None = None
 
     def public(self) -> dict[str, Any]:
-        return {
+        public = {
             "name": self.name,
             "broker": mask_url(self.broker),
             "arguments": self.arguments,
             "extra_config": self.extra_config,
         }
+        if self.backend is not None:  # left out for an app without one
+            public["backend"] = mask_url(self.backend)
+        return public
 
 
 @dataclass(frozen=True)
@@ -168,6 +175,9 @@ class Store:
             for statement in _SCHEMA.split(";"):
                 if statement.strip():
                     self._db.execute(statement)
+            columns = {row[1] for row in self._db.execute("PRAGMA table_info(app)")}
+            if "backend" not in columns:  # a database of a branch before tasks
+                self._db.execute("ALTER TABLE app ADD COLUMN backend TEXT")
             self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
     def close(self) -> None:
@@ -221,6 +231,7 @@ class Store:
                     broker=fields.get("broker", DEFAULT_BROKER),
                     arguments=fields.get("arguments", ""),
                     extra_config=fields.get("extra_config", {}),
+                    backend=fields.get("backend"),
                 )
             else:
                 app = App(
@@ -228,12 +239,15 @@ class Store:
                     broker=fields.get("broker", current.broker),
                     arguments=fields.get("arguments", current.arguments),
                     extra_config=fields.get("extra_config", current.extra_config),
+                    backend=fields.get("backend", current.backend),  # null removes it
                 )
             db.execute(
-                "INSERT INTO app (name, broker, arguments, extra_config) VALUES (?, ?, ?, ?)"
+                "INSERT INTO app (name, broker, arguments, extra_config, backend)"
+                " VALUES (?, ?, ?, ?, ?)"
                 " ON CONFLICT(name) DO UPDATE SET broker = excluded.broker,"
-                " arguments = excluded.arguments, extra_config = excluded.extra_config",
-                (app.name, app.broker, app.arguments, json.dumps(app.extra_config)),
+                " arguments = excluded.arguments, extra_config = excluded.extra_config,"
+                " backend = excluded.backend",
+                (app.name, app.broker, app.arguments, json.dumps(app.extra_config), app.backend),
             )
         return app, current is None
 
@@ -449,6 +463,7 @@ def _app(row: sqlite3.Row) -> App:
         broker=row["broker"],
         arguments=row["arguments"],
         extra_config=json.loads(row["extra_config"]),
+        backend=row["backend"],
     )
 
 

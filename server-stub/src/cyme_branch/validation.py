@@ -214,6 +214,7 @@ _EXPLAIN: dict[str, Callable[[Any], str]] = {
     "maximum": lambda v: f"must be at most {v}",
     "enum": lambda v: "must be one of " + ", ".join(str(x) for x in v),
     "maxProperties": lambda v: f"must have at most {v} entries",
+    "maxItems": lambda v: f"must have at most {v} items",
     "not": lambda _: "is reserved: the branch serves a route of its own there",
 }
 
@@ -245,6 +246,13 @@ def _pattern_phrases(spec: Spec) -> dict[str, str]:
         ),
         schemas["ExtraConfig"]["propertyNames"]["pattern"]: (
             "keys must be lowercase Celery setting names (a-z, 0-9 and _)"
+        ),
+        schemas["TaskName"]["pattern"]: (
+            "must be a dotted name of identifiers, such as proj.tasks.add"
+        ),
+        schemas["TaskId"]["pattern"]: "must be letters, digits and '_@:.-', such as a UUID",
+        schemas["TaskKwargs"]["propertyNames"]["pattern"]: (
+            "keys must be Python identifiers (letters, digits and _)"
         ),
     }
 

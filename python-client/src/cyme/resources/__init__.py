@@ -1,8 +1,8 @@
 """The resources of the API: collections (`Apps`, `Instances`, ...) and bound models.
 
-`App`, `Instance` and `Scheduled` are models bound to the `Client` that
-fetched them; `AsyncApp`, `AsyncInstance` and `AsyncScheduled` to an
-`AsyncClient`. Each client has its own
+`App`, `Instance`, `Scheduled` and `Task` are models bound to the `Client`
+that fetched them; `AsyncApp`, `AsyncInstance`, `AsyncScheduled` and
+`AsyncTask` to an `AsyncClient`. Each client has its own
 classes (`_sync/` and `_async/`), made from one source: see
 `_async/__init__.py`.
 
@@ -22,12 +22,14 @@ if TYPE_CHECKING:
     from ._async.instances import AsyncInstance, AsyncInstances
     from ._async.queues import AsyncQueues
     from ._async.scheduled import AsyncScheduled
+    from ._async.tasks import AsyncTask, AsyncTasks
     from ._sync.apps import App, Apps
     from ._sync.branch import BranchOperations
     from ._sync.consumers import Consumers
     from ._sync.instances import Instance, Instances
     from ._sync.queues import Queues
     from ._sync.scheduled import Scheduled
+    from ._sync.tasks import Task, Tasks
 
 # Each class's module, in `_sync/` and, with the `Async` prefix, in `_async/`.
 _MODULES = {
@@ -39,6 +41,8 @@ _MODULES = {
     "Instances": "instances",
     "Queues": "queues",
     "Scheduled": "scheduled",
+    "Task": "tasks",
+    "Tasks": "tasks",
 }
 
 __all__ = [
@@ -52,12 +56,16 @@ __all__ = [
     "AsyncInstances",
     "AsyncQueues",
     "AsyncScheduled",
+    "AsyncTask",
+    "AsyncTasks",
     "BranchOperations",
     "Consumers",
     "Instance",
     "Instances",
     "Queues",
     "Scheduled",
+    "Task",
+    "Tasks",
 ]
 
 

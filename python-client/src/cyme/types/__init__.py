@@ -26,6 +26,13 @@ from ._generated import (
     StatsAutoscaler,
     StatsBroker,
     StatsPool,
+    Task,
+    TaskInput,
+    TaskKwargs,
+    TaskResultAnswer,
+    TaskRevoked,
+    TaskSent,
+    TaskStateAnswer,
 )
 
 __all__ = [
@@ -54,4 +61,11 @@ __all__ = [
     "StatsAutoscaler",
     "StatsBroker",
     "StatsPool",
+    "Task",
+    "TaskInput",
+    "TaskKwargs",
+    "TaskResultAnswer",
+    "TaskRevoked",
+    "TaskSent",
+    "TaskStateAnswer",
 ]

@@ -1,6 +1,6 @@
 # Generated from openapi.yaml by datamodel-code-generator (tools/generate_models.py);
 # do not edit.
-# openapi.yaml sha256: 0311d3233e59e67ae5c0e320d3f2752c76ddaecf5dbbe114715b3858ceee0095
+# openapi.yaml sha256: d1d7db295a5454fd7e9837e49d2d4624d9618906b9a19918faa620e219625b42
 """Models of the component schemas of openapi.yaml."""
 
 from __future__ import annotations
@@ -57,47 +57,6 @@ class Branch(CymeModel):
     """
     restart_window: float
     """Seconds over which restarts are counted (`--restart-window`)."""
-
-
-class App(CymeModel):
-    """An application; its fields are the defaults of its instances."""
-
-    name: str
-    """
-    A name: 1 to 128 letters, digits and `_ @ : -`, in segments separated
-    by single dots.
-    """
-    broker: str
-    """
-    A broker URL (`amqp://`, `redis://localhost:6379/0`, ...). In
-    responses its password is masked as `**`.
-    """
-    arguments: str
-    """
-    Extra command-line arguments for `celery worker`, split as a POSIX
-    shell would. Celery's global options (`-A`/`--app`, `--workdir`,
-    `--config`, `--loader`, `--result-backend`, `-C`, `-q`,
-    `--skip-checks`) are placed before `worker`, the others after it.
-    A branch with real workers refuses `--detach` and `-b`/`--broker`
-    (422): it runs the worker itself, on the `broker` field's broker.
-    """
-    extra_config: dict[str, str | int | float | bool | None]
-    """
-    Celery settings (lowercase names) passed to the worker. Real workers
-    get them after `--` on their command line
-    (`worker_prefetch_multiplier=4`), as the original branch gave them;
-    a setting without a namespace (`timezone`, `imports`, `include`)
-    cannot be given that way, and its worker fails to start.
-    """
-
-
-class AppInput(CymeModel):
-    broker: str | None = None
-    """Defaults to `amqp://guest:guest@localhost:5672//`."""
-    arguments: str | None = None
-    """Defaults to no arguments."""
-    extra_config: dict[str, str | int | float | bool | None] | None = None
-    """Defaults to `{}`."""
 
 
 class InstanceInput(CymeModel):
@@ -285,6 +244,17 @@ class Problem(CymeModel):
     """The path of the request."""
     errors: list[ProblemError] | None = None
     """For 422, every invalid field."""
+    task_id: str | None = None
+    """
+    Of a task's problem: the task's id, when it was sent or may have
+    been (a backend that cannot be read, a broker that did not answer
+    in time).
+    """
+    sent: bool | None = None
+    """
+    Of a problem sending a task: whether its message went out (false:
+    it did not; null: it cannot be known, follow `task_id`).
+    """
 
 
 class LastExit(CymeModel):
@@ -333,6 +303,153 @@ class RestartOutcome(CymeModel):
     """The new worker's process id, once restarted."""
     detail: str | None
     """Why it was skipped or failed."""
+
+
+class TaskKwargs(CymeModel):
+    """The task's keyword arguments, by name."""
+
+
+class TaskInput(CymeModel):
+    """How to send a task, as Celery's `apply_async` takes it."""
+
+    args: list[Any] | None = None
+    """The task's positional arguments."""
+    kwargs: TaskKwargs | None = None
+    """The task's keyword arguments, by name."""
+    queue: str | None = None
+    """The queue to send it to; `celery` by default."""
+    routing_key: str | None = None
+    """A routing key (topic patterns such as `tasks.#` allowed)."""
+    countdown: float | None = None
+    """Seconds before it may run; not with `eta`."""
+    eta: AwareDatetime | None = None
+    """When it may run, at the earliest; not with `countdown`."""
+    expires: float | str | None = None
+    """
+    When the task expires if it has not run by then: seconds from now
+    (at most a year), or an ISO 8601 date and time with its offset. An
+    expired task is `REVOKED`.
+    """
+    priority: int | None = None
+    """
+    The message's priority, 0 to 255, as Celery's `priority`; how many
+    levels a queue honours depends on the broker (Redis: 0 to 9 by
+    default, 0 first; RabbitMQ: up to the queue's `x-max-priority`).
+    """
+
+
+class TaskSent(CymeModel):
+    """A task whose message went out."""
+
+    id: str
+    """A task's id (Celery makes UUIDs)."""
+    task: str
+    """A task's name, a dotted identifier (`proj.tasks.add`)."""
+    queue: str
+    """The queue it was sent to."""
+    state: str
+
+
+class Task(CymeModel):
+    """A task as the app's result backend has it."""
+
+    id: str
+    """A task's id (Celery makes UUIDs)."""
+    state: str
+    """
+    Celery's state: `PENDING` (also for an id the backend does not
+    know), `RECEIVED`, `STARTED`, `SUCCESS`, `FAILURE`, `RETRY`,
+    `REVOKED`, or one of the task's own. `SUCCESS`, `FAILURE` and
+    `REVOKED` are the end.
+    """
+    result: Any
+    """
+    What the task returned (`SUCCESS`); for `FAILURE`, `REVOKED` and
+    `RETRY` the exception as Celery keeps it (`exc_type`,
+    `exc_message`, `exc_module`); for `STARTED` what the worker
+    says of it (`pid`, `hostname`); null before.
+    """
+    date_done: AwareDatetime | None
+    """When it was done (UTC); null until then."""
+    traceback: str | None = None
+    """With `traceback=true`, the traceback of a task that failed; null for others."""
+
+
+class TaskRevoked(CymeModel):
+    """A revoke broadcast to the workers."""
+
+    id: str
+    """A task's id (Celery makes UUIDs)."""
+    terminate: bool
+    """Whether a running task is signalled too."""
+    signal: (
+        Literal["SIGTERM", "SIGKILL", "SIGINT", "SIGQUIT", "SIGHUP", "SIGUSR1", "SIGUSR2"] | None
+    )
+    """The signal a running task gets; null without `terminate`."""
+
+
+class TaskStateAnswer(CymeModel):
+    """A task's state, in the original branch's shape."""
+
+    state: str
+
+
+class TaskResultAnswer(CymeModel):
+    """A task's result, in the original branch's shape (null until it is done)."""
+
+    result: Any
+
+
+class App(CymeModel):
+    """An application; its fields are the defaults of its instances."""
+
+    name: str
+    """
+    A name: 1 to 128 letters, digits and `_ @ : -`, in segments separated
+    by single dots.
+    """
+    broker: str
+    """
+    A broker URL (`amqp://`, `redis://localhost:6379/0`, ...). In
+    responses its password is masked as `**`.
+    """
+    arguments: str
+    """
+    Extra command-line arguments for `celery worker`, split as a POSIX
+    shell would. Celery's global options (`-A`/`--app`, `--workdir`,
+    `--config`, `--loader`, `--result-backend`, `-C`, `-q`,
+    `--skip-checks`) are placed before `worker`, the others after it.
+    A branch with real workers refuses `--detach` and `-b`/`--broker`
+    (422): it runs the worker itself, on the `broker` field's broker.
+    """
+    extra_config: dict[str, str | int | float | bool | None]
+    """
+    Celery settings (lowercase names) passed to the worker. Real workers
+    get them after `--` on their command line
+    (`worker_prefetch_multiplier=4`), as the original branch gave them;
+    a setting without a namespace (`timezone`, `imports`, `include`)
+    cannot be given that way, and its worker fails to start.
+    """
+    backend: str | None = None
+    """
+    The result backend its tasks are followed in (and its workers
+    store results in), masked; left out when it has none.
+    """
+
+
+class AppInput(CymeModel):
+    broker: str | None = None
+    """Defaults to `amqp://guest:guest@localhost:5672//`."""
+    arguments: str | None = None
+    """Defaults to no arguments."""
+    extra_config: dict[str, str | int | float | bool | None] | None = None
+    """Defaults to `{}`."""
+    backend: str | None = None
+    """
+    A Celery result backend URL (`redis://localhost:6379/1`,
+    `db+postgresql://...`), to follow the app's tasks; none by
+    default, and JSON null removes it. Not `rpc://`.
+    """
 
 
 class Instance(CymeModel):

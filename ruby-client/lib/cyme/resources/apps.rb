@@ -10,11 +10,13 @@ module Cyme
       # @param broker [String, nil] the broker URL; its password never comes back
       # @param arguments [String, nil] extra `celery worker` arguments
       # @param extra_config [Hash, nil] Celery settings for the instances
+      # @param backend [String, nil] the Celery result backend its tasks are
+      #   followed in; its password never comes back either
       # @return [Cyme::App]
       # @example
       #   app = cyme.apps.add("pycon", broker: "amqp://", arguments: "--workdir=/opt/play/proj")
-      def add(name, broker: nil, arguments: nil, extra_config: nil)
-        @client.call("putApp", app: name, broker:, arguments:, extra_config:)
+      def add(name, broker: nil, arguments: nil, extra_config: nil, backend: nil)
+        @client.call("putApp", app: name, broker:, arguments:, extra_config:, backend:)
       end
 
       # @param name [String]

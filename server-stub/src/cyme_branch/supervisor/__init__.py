@@ -23,6 +23,7 @@ from typing import Any, Protocol
 
 from ..store import Instance, Queue
 from .lifecycle import Lifecycle
+from .tasks import TaskRunner
 
 _DEADLINE: ContextVar[float | None] = ContextVar("cyme_branch_deadline", default=None)
 
@@ -87,6 +88,8 @@ class WorkerSpec:
     directory: Path
     # False once the instance was disabled: the supervisor leaves it stopped.
     enabled: bool = True
+    # The app's result backend (unmasked), for the worker's results; None: none.
+    backend: str | None = None
 
     @classmethod
     def of(cls, instance: Instance, root: Path) -> WorkerSpec:
@@ -104,10 +107,12 @@ class WorkerSpec:
             queues=tuple(QueueDecl.of(q) for q in instance.queues),
             directory=root / instance.name,
             enabled=instance.is_enabled,
+            backend=app.backend,
         )
 
     def __repr__(self) -> str:
-        # The broker URL may hold a password: keep it out of reprs and logs.
+        # The broker's and backend's URLs may hold passwords: keep them out of
+        # reprs and logs.
         return f"WorkerSpec(name={self.name!r}, app={self.app!r})"
 
 
@@ -129,6 +134,8 @@ class Supervisor(Protocol):
     """Runs the worker instances of a branch."""
 
     kind: str
+    # Sends the apps' Celery tasks, follows and revokes them (tasks.py).
+    tasks: TaskRunner
 
     async def start(self, spec: WorkerSpec) -> None:
         """Create the instance's directory and start its worker."""

@@ -102,11 +102,16 @@ from ..problems import (
     invalid,
 )
 from . import Depth, QueueDecl, WorkerSpec, active_queue, time_left
+from .celery_tasks import CeleryTasks
 from .lifecycle import ADOPTED, DISABLED, RESTARTED, Lifecycle, RestartPolicy
+from .tasks import TaskRunner
 
 log = logging.getLogger("cyme.branch")
 
 BROKER_ENV = "CELERY_BROKER_URL"
+# The app's result backend reaches its workers the same way (and only when
+# the app has one); the branch's own Celery apps are told theirs.
+BACKEND_ENV = "CELERY_RESULT_BACKEND"
 # Variables that would send a worker, or the branch's own remote control, to
 # another broker than the instance's: the branch takes them out of its own
 # environment and sets only the first, per worker.
@@ -376,6 +381,10 @@ class CelerySupervisor:
         for variable in BROKER_VARIABLES:
             if os.environ.pop(variable, None) is not None:
                 log.warning("ignoring %s: each app names its broker", variable)
+        if os.environ.pop(BACKEND_ENV, None) is not None:
+            log.warning("ignoring %s: each app names its result backend", BACKEND_ENV)
+        # Tasks sent, followed and revoked for the apps (celery_tasks.py).
+        self.tasks: TaskRunner = CeleryTasks(timeout, self._app)
 
     def nodename(self, name: str) -> str:
         return f"{name}@{self._host}"
@@ -578,6 +587,7 @@ class CelerySupervisor:
             log.info("> %s: STOPPED (%s)", worker.name, how)
         self._executor.shutdown(wait=False, cancel_futures=True)
         self._depth_executor.shutdown(wait=False, cancel_futures=True)
+        await self.tasks.close()
 
     # -- what they are doing ----------------------------------------------------
 
@@ -673,6 +683,8 @@ class CelerySupervisor:
         (spec.directory / "worker.pid").unlink(missing_ok=True)
         env = {k: v for k, v in os.environ.items() if k not in BROKER_VARIABLES}
         env[BROKER_ENV] = spec.broker
+        if spec.backend is not None:
+            env[BACKEND_ENV] = spec.backend
         # What the worker says before its logging is set up (a bad option, a
         # missing module) goes to its log too.
         with (spec.directory / "worker.log").open("ab") as out:
@@ -763,7 +775,7 @@ class CelerySupervisor:
             "> %s: the worker exited as it started (exit %s); its log ends with:\n%s",
             worker.name,
             worker.exit_code(),
-            redact(tail, worker.spec.broker),
+            redact(redact(tail, worker.spec.broker), worker.spec.backend or ""),
         )
         return BadGateway(
             f"The worker of instance '{worker.name}' exited as it started "

@@ -30,7 +30,9 @@ from urllib.parse import urlsplit
 
 from ..problems import GatewayTimeout, WorkerUnavailable
 from . import Depth, QueueDecl, WorkerSpec, active_queue
+from .demo_tasks import DemoTasks
 from .lifecycle import DISABLED, RESTARTED, Lifecycle, RestartPolicy, signal_name
+from .tasks import TaskRunner
 
 log = logging.getLogger("cyme.branch")
 
@@ -80,6 +82,8 @@ class SimulatedSupervisor:
         self._pids = itertools.count(7700 + os.getpid() % 1000 * 100)
         # Queue depths set by faults, by (app, queue); None: the broker is "down".
         self._depths: dict[tuple[str, str], int | None] = {}
+        # The demo tasks it runs for the apps (demo_tasks.py).
+        self.tasks: TaskRunner = DemoTasks()
 
     # -- starting and stopping --------------------------------------------------
 
@@ -198,6 +202,7 @@ class SimulatedSupervisor:
 
     async def close(self) -> None:
         self._workers.clear()
+        await self.tasks.close()
 
     # -- what they are doing --------------------------------------------------------
 

@@ -9,6 +9,7 @@ from ... import types
 from ._base import AsyncBound, AsyncResource, changed, names
 from .instances import AsyncInstances
 from .queues import AsyncQueues
+from .tasks import AsyncTasks
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -33,6 +34,11 @@ class AsyncApp(types.App, AsyncBound):
     def queues(self) -> AsyncQueues:
         """The queues declared in this app."""
         return AsyncQueues(self.client, self.name)
+
+    @property
+    def tasks(self) -> AsyncTasks:
+        """The Celery tasks of this app: `app.tasks.send("proj.tasks.add", args=[2, 3])`."""
+        return AsyncTasks(self.client, self.name)
 
     async def delete(self, **options: Unpack[RequestOptions]) -> AsyncApp:
         """Delete this app with all its instances and queues (`deleteApp`)."""
@@ -80,16 +86,24 @@ class AsyncApps(AsyncResource):
         broker: str | None = None,
         arguments: str | None = None,
         extra_config: Mapping[str, Any] | None = None,
+        backend: str | None = None,
         **options: Unpack[RequestOptions],
     ) -> AsyncApp:
         """Create the app, or update the fields given (`putApp`; `postApp` is the same).
+
+        `backend` is the Celery result backend its tasks are followed in.
 
         >>> app = cyme.add("pycon", broker="amqp://", arguments="--workdir=/opt/play/proj")
         """
         return await self._client._request(
             "putApp",
             path={"app": name},
-            body={"broker": broker, "arguments": arguments, "extra_config": extra_config},
+            body={
+                "broker": broker,
+                "arguments": arguments,
+                "extra_config": extra_config,
+                "backend": backend,
+            },
             cast_to=self._app,
             options=options,
         )

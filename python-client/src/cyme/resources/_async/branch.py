@@ -70,10 +70,11 @@ class AsyncBranchOperations(AsyncCalls):
         broker: str | None = None,
         arguments: str | None = None,
         extra_config: Mapping[str, Any] | None = None,
+        backend: str | None = None,
         **options: Unpack[RequestOptions],
     ) -> AsyncApp:
         """Create or update the app `name` (`putApp`); the same as `client.apps.add`."""
-        return await self.apps.add(name, broker, arguments, extra_config, **options)
+        return await self.apps.add(name, broker, arguments, extra_config, backend, **options)
 
     async def get(self, name: str, **options: Unpack[RequestOptions]) -> AsyncApp:
         """The app `name` (`getApp`)."""

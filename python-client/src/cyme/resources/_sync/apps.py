@@ -10,6 +10,7 @@ from ... import types
 from ._base import Bound, Resource, changed, names
 from .instances import Instances
 from .queues import Queues
+from .tasks import Tasks
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -34,6 +35,11 @@ class App(types.App, Bound):
     def queues(self) -> Queues:
         """The queues declared in this app."""
         return Queues(self.client, self.name)
+
+    @property
+    def tasks(self) -> Tasks:
+        """The Celery tasks of this app: `app.tasks.send("proj.tasks.add", args=[2, 3])`."""
+        return Tasks(self.client, self.name)
 
     def delete(self, **options: Unpack[RequestOptions]) -> App:
         """Delete this app with all its instances and queues (`deleteApp`)."""
@@ -79,16 +85,24 @@ class Apps(Resource):
         broker: str | None = None,
         arguments: str | None = None,
         extra_config: Mapping[str, Any] | None = None,
+        backend: str | None = None,
         **options: Unpack[RequestOptions],
     ) -> App:
         """Create the app, or update the fields given (`putApp`; `postApp` is the same).
+
+        `backend` is the Celery result backend its tasks are followed in.
 
         >>> app = cyme.add("pycon", broker="amqp://", arguments="--workdir=/opt/play/proj")
         """
         return self._client._request(
             "putApp",
             path={"app": name},
-            body={"broker": broker, "arguments": arguments, "extra_config": extra_config},
+            body={
+                "broker": broker,
+                "arguments": arguments,
+                "extra_config": extra_config,
+                "backend": backend,
+            },
             cast_to=self._app,
             options=options,
         )

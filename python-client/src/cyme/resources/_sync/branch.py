@@ -71,10 +71,11 @@ class BranchOperations(SyncCalls):
         broker: str | None = None,
         arguments: str | None = None,
         extra_config: Mapping[str, Any] | None = None,
+        backend: str | None = None,
         **options: Unpack[RequestOptions],
     ) -> App:
         """Create or update the app `name` (`putApp`); the same as `client.apps.add`."""
-        return self.apps.add(name, broker, arguments, extra_config, **options)
+        return self.apps.add(name, broker, arguments, extra_config, backend, **options)
 
     def get(self, name: str, **options: Unpack[RequestOptions]) -> App:
         """The app `name` (`getApp`)."""
