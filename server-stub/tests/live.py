@@ -40,6 +40,16 @@ def run_cli(
     )
 
 
+def ipv6_loopback() -> bool:
+    """Whether this machine can bind `::1` (some containers have no IPv6)."""
+    try:
+        with socket.socket(socket.AF_INET6) as sock:
+            sock.bind(("::1", 0))
+    except OSError:
+        return False
+    return True
+
+
 def poll(check: Callable[[], T], timeout: float = 5.0, interval: float = 0.05) -> T:
     """Call `check` until it returns something true; return it, or the last value."""
     deadline = time.monotonic() + timeout

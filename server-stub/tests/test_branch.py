@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 from contract import ContractValidator, assert_problem, contract_client
-from live import run_cli
+from live import ipv6_loopback, run_cli
 
 from cyme_branch import __version__
 from cyme_branch.testing import BranchFailed, LiveBranch, branch_command
@@ -71,15 +71,6 @@ def test_errors_carry_the_request_path_as_instance(client: httpx.Client):
     assert "no-such-app-x1" in body["detail"]
 
 
-def _ipv6_loopback() -> bool:
-    try:
-        with socket.socket(socket.AF_INET6) as sock:
-            sock.bind(("::1", 0))
-    except OSError:
-        return False
-    return True
-
-
 @pytest.mark.slow
 def test_port_0_binds_a_free_port_and_says_so_in_one_line_on_stdout(tmp_path: Path):
     """The ready line: one JSON object on stdout, with the port really bound."""
@@ -111,7 +102,7 @@ def test_port_0_binds_a_free_port_and_says_so_in_one_line_on_stdout(tmp_path: Pa
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not _ipv6_loopback(), reason="no IPv6 loopback here")
+@pytest.mark.skipif(not ipv6_loopback(), reason="no IPv6 loopback here")
 def test_the_ready_line_puts_an_ipv6_host_in_brackets(tmp_path: Path):
     with LiveBranch(tmp_path, "six", host="::1") as live:
         assert live.url == f"http://[::1]:{live.port}"

@@ -28,7 +28,7 @@ from pathlib import Path
 import httpx
 import pytest
 from contract import ContractValidator, assert_problem, contract_client, unique
-from live import run_cli
+from live import ipv6_loopback, run_cli
 
 from cyme_branch import pipeline
 from cyme_branch.browsers import BrowserPolicy, Page, parse_origin, split_authority
@@ -43,15 +43,6 @@ ALLOWED_HOST = "cyme.test"
 TOKEN = "browsers-token-7c1d"
 METHODS = ("GET", "HEAD", "PUT", "POST", "DELETE", "OPTIONS", "PATCH")
 ACAO = "access-control-allow-origin"
-
-
-def ipv6_loopback() -> bool:
-    try:
-        with socket.socket(socket.AF_INET6) as sock:
-            sock.bind(("::1", 0))
-    except OSError:
-        return False
-    return True
 
 
 @pytest.fixture(scope="module")
