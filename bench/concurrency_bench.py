@@ -56,13 +56,14 @@ import httpx_aiohttp
 
 from python_sdk_bench import (
     APP,
-    BRANCH,
     BRANCH_CPU,
     CLIENT_CPU,
     INSTANCE,
     BenchError,
     RunningBranch,
     branch,
+    parse_pinned,
+    ready,
 )
 
 TARGET = 0.5  # cyme on aiohttp / raw aiohttp, calls per second, at least
@@ -378,22 +379,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--duration", type=float, default=1.5, help="seconds measured (1.5)")
     parser.add_argument("--warmup", type=float, default=0.3, help="seconds before (0.3)")
     parser.add_argument("--repeats", type=int, default=3, help="rounds (3)")
-    parser.add_argument(
-        "--no-pin", dest="pin", action="store_false", help="do not pin to CPUs 0 and 1"
-    )
-    opts = parser.parse_args(argv)
-    if opts.pin and (os.cpu_count() or 1) < 2:
-        opts.pin = False
-    return opts
+    return parse_pinned(parser, argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     opts = parse_args(argv)
-    if not BRANCH.exists():
-        print(f"missing: {BRANCH} (run `make install`)", file=sys.stderr)
+    if not ready(opts.pin):
         return 2
-    if opts.pin:
-        os.sched_setaffinity(0, {CLIENT_CPU})
     try:
         with branch(opts.pin) as live:
             with cyme.Client(live.url) as client:

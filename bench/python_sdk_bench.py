@@ -86,6 +86,27 @@ class RunningBranch:
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def parse_pinned(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace:
+    """Parse `argv` with `--no-pin` added; `pin` is off on a machine of one CPU."""
+    parser.add_argument(
+        "--no-pin", dest="pin", action="store_false", help="do not pin to CPUs 0 and 1"
+    )
+    opts = parser.parse_args(argv)
+    if opts.pin and (os.cpu_count() or 1) < 2:
+        opts.pin = False
+    return opts
+
+
+def ready(pin: bool) -> bool:
+    """Whether the branch is installed; if so, pin this process to its CPU when asked."""
+    if not BRANCH.exists():
+        print(f"missing: {BRANCH} (run `make install`)", file=sys.stderr)
+        return False
+    if pin:
+        os.sched_setaffinity(0, {CLIENT_CPU})
+    return True
+
+
 @contextlib.contextmanager
 def branch(pin: bool) -> Iterator[RunningBranch]:
     """A fresh branch (`cyme_branch.testing.LiveBranch`), stopped on the way out."""
@@ -351,22 +372,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="httpx.Limits(max_connections=) of both async clients (10)",
     )
     parser.add_argument("--imports", type=int, default=10, help="processes per side (10)")
-    parser.add_argument(
-        "--no-pin", dest="pin", action="store_false", help="do not pin to CPUs 0 and 1"
-    )
-    opts = parser.parse_args(argv)
-    if opts.pin and (os.cpu_count() or 1) < 2:
-        opts.pin = False
-    return opts
+    return parse_pinned(parser, argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     opts = parse_args(argv)
-    if not BRANCH.exists():
-        print(f"missing: {BRANCH} (run `make install`)", file=sys.stderr)
+    if not ready(opts.pin):
         return 2
-    if opts.pin:
-        os.sched_setaffinity(0, {CLIENT_CPU})
     rows: list[Row] = []
     try:
         with branch(opts.pin) as live:
