@@ -136,12 +136,26 @@ def _identity(data: Any) -> Any:
     return data
 
 
+@functools.cache
+def _required_keys(kind: str) -> frozenset[str]:
+    """The keys every answer of a schema has: its model's required fields, by wire name."""
+    from . import types  # noqa: PLC0415 - deferred as in response_parser
+
+    fields = getattr(types, kind).model_fields
+    return frozenset(f.alias or name for name, f in fields.items() if f.is_required())
+
+
 def _fits(kind: str, data: Any) -> bool:
-    """Whether JSON data has the shape of a kind of answer (`Instance[]`, `string[]`...)."""
+    """Whether JSON data has the shape of a kind of answer (`Instance[]`, `string[]`...).
+
+    An object fits a schema when it has the schema's required keys: so an
+    `App` and the `ClusterChange` of `scope=cluster` (`App|ClusterChange`)
+    are told apart, as Ruby's Requestor#fits? does.
+    """
     if kind.endswith("[]"):
         return isinstance(data, list) and all(_fits(kind[:-2], item) for item in data)
     if kind[:1].isupper():
-        return isinstance(data, dict)
+        return isinstance(data, dict) and _required_keys(kind) <= data.keys()
     return not isinstance(data, dict | list)
 
 
@@ -275,6 +289,24 @@ class BaseClient(Generic[HttpClientT]):
         clone._owns_http = False
         clone._bind_resources()
         return clone
+
+    def _connect(self, url: str, **settings: Any) -> Self:
+        """A client of this class for another branch (a cluster member's `url`).
+
+        It has this client's token, timeout, retries and headers, and sends
+        through this client's connections (it need not be closed, and stops
+        working when this one is closed); `settings` are the constructor's
+        keywords (`token=`, `timeout=`, `http_client=`...) to change.
+        """
+        defaults: dict[str, Any] = {
+            # "" and not None: None would fall back to $CYME_TOKEN.
+            "token": self._token or "",
+            "timeout": self.timeout,
+            "max_retries": self.max_retries,
+            "headers": self._headers,
+            "http_client": self._http,
+        }
+        return type(self)(url, **{**defaults, **settings})
 
     # -- requests ---------------------------------------------------------------
 
