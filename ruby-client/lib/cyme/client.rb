@@ -15,6 +15,8 @@ module Cyme
     attr_reader :base_url
     # @return [Cyme::Resources::Apps]
     attr_reader :apps
+    # @return [Cyme::Cluster] the cluster the branch is a member of
+    attr_reader :cluster
     # @return [Cyme::Transport]
     attr_reader :transport
 
@@ -87,11 +89,13 @@ module Cyme
     #   cyme.call("putAutoscale", app: "pycon", instance: "w1", max: 10, nowait: true)
     def call(operation_id, **args) = @requestor.call(operation_id, args)
 
-    # @return [Array<String>] this branch's id, then its neighbours'
+    # @return [Array<String>] this branch's id, then the members of its
+    #   cluster and its neighbours'
     def branches = call("listBranches")
 
     # @param id [String]
-    # @return [Cyme::Models::Branch] the branch's settings (a neighbour's are fetched through this one)
+    # @return [Cyme::Branch] the branch's settings and state (a member's or a
+    #   neighbour's are fetched through this one); Branch#connect gives a client of it
     def get_branch(id) = call("getBranch", branch: id)
 
     # @return [String] "pong": the branch answers (needs no token). The
@@ -176,6 +180,7 @@ module Cyme
       @transport = transport
       @base_url = transport.base_uri.to_s
       @apps = Resources::Apps.new(self)
+      @cluster = Cluster.new(self)
       @requestor = Requestor.new(self)
     end
 

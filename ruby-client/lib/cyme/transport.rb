@@ -74,6 +74,18 @@ module Cyme
       copy
     end
 
+    # A transport of another branch (a cluster member) with this one's
+    # token, timeouts, retries, logger and headers, and connections of its own.
+    #
+    # @param base_url [String]
+    # @param options [Hash] #initialize's keywords to change
+    # @return [Transport]
+    def for_url(base_url, **options)
+      settings = { token: @token, timeout: @timeout, open_timeout: @open_timeout, max_retries: @max_retries,
+                   logger: @logger, headers: @headers }
+      self.class.new(base_url, **settings, **options)
+    end
+
     # Normalises a branch URL: "http://:8000" means localhost, a missing
     # scheme means http, and a trailing slash is dropped.
     #
