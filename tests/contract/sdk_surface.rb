@@ -16,6 +16,11 @@ require "cyme"
 INHERITED = [Object, Exception, Cyme::Models::Base].flat_map(&:public_instance_methods).uniq.freeze
 CLASSES = {
   "Client" => Cyme::Client,
+  "Cluster" => Cyme::Cluster,
+  "Branch" => Cyme::Branch,
+  "Placement" => Cyme::Placement,
+  "ClusterList" => Cyme::ClusterList,
+  "ClusterChange" => Cyme::ClusterChange,
   "App" => Cyme::App,
   "Instance" => Cyme::Instance,
   "Apps" => Cyme::Resources::Apps,
