@@ -77,7 +77,7 @@ $(BRANCH_ONLY): server-stub/pyproject.toml | $(BIN)/python
 	touch $@
 
 $(INSTALLED): server-stub/pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -e './server-stub[celery,test,lint]'
+	$(BIN)/pip install -e './server-stub[celery,cluster,test,lint]'
 	touch $@ $(VENV)/.installed-branch $(VENV)/.installed-branch-celery
 
 $(INSTALLED_PY): python-client/pyproject.toml $(INSTALLED)

@@ -120,6 +120,7 @@ async def serve(
         await web.TCPSite(runner, host, port).start()
         if port == 0:
             branch.config = dataclasses.replace(branch.config, port=runner.addresses[0][1])
+        branch.listening()
         stopping = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
