@@ -87,7 +87,7 @@ IDIOMS = [
     Idiom("Branch", "bind", None, "the same; Ruby's is Branch.from_wire"),
     Idiom("Placement", "client", None, "the same, for an instance placed on the cluster"),
     Idiom("Placement", "bind", None, "the same; Ruby's is Placement.from_wire"),
-    Idiom("ClusterList", None, "each", "Ruby iterates the members' parts with each; Python with for"),
+    Idiom("ClusterList", None, "each", "the parts, by Ruby's each; Python's for iterates them"),
     Idiom("ClusterList", None, "each(&)", "a block, Ruby's way of iterating"),
     Idiom("ClusterChange", None, "each", "the same"),
     Idiom("ClusterChange", None, "each(&)", "the same"),
