@@ -43,7 +43,8 @@ class Branch:
 
     With `cluster: {size: N}` it is the first member of a fresh cluster of N
     (a `LiveCluster`) on a Redis broker that `broker()` gives; `wait_up`
-    waits until every member lists all."""
+    waits until every member lists all. branches.rb starts the same with
+    `python -m cyme_branch.testing cluster`, which takes a token only."""
 
     def __init__(
         self,
@@ -58,14 +59,14 @@ class Branch:
         self.listeners: list[socket.socket] = []
         self.cluster: LiveCluster | None = None
         if "cluster" in config:
-            if "peers" in config or broker is None:
-                raise ScenarioError("a cluster takes no peers, and needs a broker")
+            extra = sorted(set(config) - {"token", "cluster"})
+            if extra or broker is None:
+                raise ScenarioError(f"a cluster takes a token only, not {extra}; and a broker")
             self.cluster = LiveCluster(
                 broker(),
                 config["cluster"]["size"],
                 token=self.token,
                 fault_injection=True,
-                args=_arguments(config),
             )
             for member in self.cluster.members:
                 member.start(wait=False)

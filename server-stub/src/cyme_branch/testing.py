@@ -660,11 +660,17 @@ def _serve_cluster(argv: Sequence[str]) -> int:
     parser.add_argument("--size", type=int, default=3)
     parser.add_argument("--token")
     parser.add_argument("--heartbeat", type=float, default=0.5)
+    parser.add_argument("--fault-injection", action="store_true", help="--allow-fault-injection")
     args = parser.parse_args(argv)
     root = Path(tempfile.mkdtemp(prefix="cyme-cluster-"))
     redis_server = RedisServer(root / "redis").start()
     cluster = LiveCluster(
-        redis_server.url(), args.size, heartbeat=args.heartbeat, token=args.token, root=root
+        redis_server.url(),
+        args.size,
+        heartbeat=args.heartbeat,
+        token=args.token,
+        root=root,
+        fault_injection=args.fault_injection,
     )
     signal.signal(signal.SIGTERM, lambda *_: sys.stdin.close())
     try:
