@@ -11,9 +11,9 @@
 require "json"
 require "cyme"
 
-# What Ruby itself gives every object, exception and generated model, which
-# says nothing about the SDK.
-INHERITED = [Object, Exception, Cyme::Models::Base].flat_map(&:public_instance_methods).uniq.freeze
+# What Ruby itself gives every object, exception, generated model and
+# Enumerable (ClusterList), which says nothing about the SDK.
+INHERITED = [Object, Exception, Cyme::Models::Base, Enumerable].flat_map(&:public_instance_methods).uniq.freeze
 CLASSES = {
   "Client" => Cyme::Client,
   "Cluster" => Cyme::Cluster,

@@ -107,8 +107,10 @@ module Cyme
     end
 
     # Models::ClusterList and Models::ClusterChange with their parts as
-    # models. (Not Enumerable: its #to_h would hide the model's.)
+    # models, Enumerable over them (`change.map(&:state)`).
     module Parts
+      include Enumerable
+
       # @yieldparam part [Cyme::Models::ClusterPart]
       # @return [Enumerator, self] an Enumerator of the parts without a block
       def each(&)
@@ -128,6 +130,10 @@ module Cyme
       # @return [Array<Cyme::Models::ClusterPart>] the parts of the members that
       #   answered with an error (status, detail)
       def errors = parts.select { |part| part.state == "error" }
+
+      # @return [Hash{Symbol => Object}] the model's properties, as every model's
+      #   (Enumerable's would be the parts')
+      def to_h = Models::Base.instance_method(:to_h).bind_call(self)
 
       private
 
