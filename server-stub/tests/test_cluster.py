@@ -438,3 +438,15 @@ def test_the_rabbitmq_broker_restarted(tmp_path: Path, client: httpx.Client) -> 
     finally:
         broker.stop()
         shutil.rmtree(root, ignore_errors=True)
+
+
+def test_peers_mix_with_discovery(redis_server: RedisServer, client: httpx.Client) -> None:
+    """`--peer` neighbours are listed after the members, and cluster reads ask them too."""
+    with LiveBranch(branch_id="static") as static:
+        live = LiveCluster(redis_server.url(), 2, heartbeat=HEARTBEAT, peers=[static.url])
+        with live:
+            b0 = live.members[0]
+            assert ids(b0) == ["b0", "b1", "static"]
+            listed = client.get(f"{b0.url}/?scope=cluster").json()
+            assert [p["branch"] for p in listed["branches"]] == ["b0", "b1", "static"]
+            assert client.get(f"{b0.url}/branches/static").json()["cluster"] is None

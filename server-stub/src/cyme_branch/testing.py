@@ -614,12 +614,16 @@ class LiveCluster:
             return None
 
     def wait_converged(self, timeout: float = START_TIMEOUT) -> None:
-        """Until every running member lists exactly the running members."""
+        """Until every running member lists exactly the running members (and
+        whatever else it knows of, such as `--peer` neighbours)."""
         deadline = time.monotonic() + timeout
+        members = {b.id for b in self.members}
         while True:
             running = [b for b in self.members if b.running]
             ids = sorted(b.id for b in running)
-            if all(sorted(self.branches_of(b) or []) == ids for b in running):
+            if all(
+                sorted(members.intersection(self.branches_of(b) or [])) == ids for b in running
+            ):
                 return
             if time.monotonic() > deadline:
                 views = {b.id: self.branches_of(b) for b in running}
