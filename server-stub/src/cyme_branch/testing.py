@@ -13,12 +13,20 @@ If the process exits first, or the line does not come in time,
 block stops the branch (SIGTERM, then SIGKILL) and removes the directory if
 `LiveBranch` made it.
 
+`make_certificates(directory)` makes a throwaway CA and a certificate it
+signed for `localhost`, `127.0.0.1` and `::1`, with the `openssl` command;
+`LiveBranch(tls=certificates)` serves HTTPS with them, and a client trusts
+them with the CA file. Suites in other languages make theirs the same way:
+
+    python -m cyme_branch.testing certs DIR   # {"ca": ..., "cert": ..., "key": ...}
+
 The module needs nothing beyond the standard library, so any test suite of
 the repository can use it.
 """
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import json
 import os
@@ -31,6 +39,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any, Literal
@@ -42,6 +51,29 @@ STOP_TIMEOUT = 10.0
 LOG_NAME = "branch.stderr.log"
 STDOUT_NAME = "branch.stdout.log"
 TOKEN_NAME = "token"  # noqa: S105 (a file name)
+CERTIFICATE_DAYS = 2
+# openssl's settings for the test certificates, rather than the system's
+# openssl.cnf: a CA that may sign certificates and nothing else, and a
+# server certificate for the loopback names, with the key identifiers that
+# strict verifiers (VERIFY_X509_STRICT) want.
+OPENSSL_CONFIG = """\
+[req]
+distinguished_name = name
+prompt = no
+[name]
+CN = cyme test
+[ca]
+basicConstraints = critical, CA:TRUE
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+[server]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = serverAuth
+subjectAltName = DNS:localhost, IP:127.0.0.1, IP:::1
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+"""
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -65,6 +97,64 @@ def branch_command() -> list[str]:
     return [sys.executable, "-m", "cyme_branch"]
 
 
+@dataclass(frozen=True)
+class Certificates:
+    """The files of `make_certificates`: the CA a client trusts, and the
+    branch's certificate and key (`--tls-cert`, `--tls-key`)."""
+
+    ca: Path
+    cert: Path
+    key: Path
+
+
+def make_certificates(directory: Path | str) -> Certificates:
+    """A new CA, and a certificate it signed for `localhost`, `127.0.0.1` and
+    `::1`, valid for two days, in `directory` (made if missing).
+
+    No client trusts the CA unless given it, which is the point: a test can
+    see verification fail as well as pass. The keys are EC P-256 keys,
+    without a passphrase, readable by their owner only.
+    """
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    config = directory / "openssl.cnf"
+    config.write_text(OPENSSL_CONFIG, encoding="ascii")
+    made = Certificates(
+        ca=directory / "ca.pem", cert=directory / "branch.pem", key=directory / "branch.key"
+    )
+    ca_key, request = directory / "ca.key", directory / "branch.csr"
+    days = str(CERTIFICATE_DAYS)
+    new_key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-noenc"]
+    for key in (ca_key, made.key):  # openssl writes keys with the umask's mode
+        key.touch(mode=0o600, exist_ok=True)
+        key.chmod(0o600)
+    _openssl(
+        "req", "-x509", "-config", config, "-extensions", "ca", *new_key, "-keyout", ca_key,
+        "-out", made.ca, "-days", days, "-subj", "/CN=cyme test CA",
+    )  # fmt: skip
+    _openssl(
+        "req", "-new", "-config", config, *new_key, "-keyout", made.key, "-out", request,
+        "-subj", "/CN=localhost",
+    )  # fmt: skip
+    _openssl(
+        "x509", "-req", "-in", request, "-CA", made.ca, "-CAkey", ca_key,
+        "-set_serial", f"0x{os.urandom(16).hex()}", "-days", days,
+        "-extfile", config, "-extensions", "server", "-out", made.cert,
+    )  # fmt: skip
+    request.unlink()
+    return made
+
+
+def _openssl(*args: str | Path) -> None:
+    command = ["openssl", *map(str, args)]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, check=False, timeout=60)
+    except FileNotFoundError:
+        raise RuntimeError("the openssl command is missing: apt-get install openssl") from None
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed:\n{done.stderr}")
+
+
 class BranchFailed(RuntimeError):
     """The branch exited, or did not say it was ready in time."""
 
@@ -80,7 +170,8 @@ class LiveBranch:
     variable is removed from the branch's environment), `peers` (`URL` or
     `ID=URL`) and `peer_timeout`, `supervisor` with `sup_interval` and
     `control_timeout`, `fault_injection`, `allow_origins` and `allow_hosts`
-    (web pages, see browsers.py), `loglevel`; `args` are more
+    (web pages, see browsers.py), `tls` (`Certificates` to serve HTTPS
+    with: `--tls-cert`, `--tls-key`; `url` is then https), `loglevel`; `args` are more
     arguments, `env` more environment variables. `argv` replaces every
     argument (to try the defaults); `prefix` goes before the command (such
     as `taskset --cpu-list 0`); `cwd` is where it runs (`directory` by
@@ -105,6 +196,7 @@ class LiveBranch:
         fault_injection: bool = False,
         allow_origins: Sequence[str] = (),
         allow_hosts: Sequence[str] = (),
+        tls: Certificates | None = None,
         loglevel: str | None = None,
         args: Sequence[str] = (),
         env: Mapping[str, str] | None = None,
@@ -130,6 +222,7 @@ class LiveBranch:
         self.fault_injection = fault_injection
         self.allow_origins = list(allow_origins)
         self.allow_hosts = list(allow_hosts)
+        self.tls = tls
         self.loglevel = loglevel
         self.args = list(args)
         self.env = dict(env or {})
@@ -175,6 +268,8 @@ class LiveBranch:
             argv += ["--allow-origin", origin]
         for name in self.allow_hosts:
             argv += ["--allow-host", name]
+        if self.tls is not None:
+            argv += ["--tls-cert", str(self.tls.cert), "--tls-key", str(self.tls.key)]
         if self.loglevel is not None:
             argv += ["-l", self.loglevel]
         return [*argv, *self.args]
@@ -370,3 +465,22 @@ def _port_taken(host: str, port: int) -> bool:
         except OSError:
             return True
     return False
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`python -m cyme_branch.testing certs DIR`: this module's helpers for test
+    suites that are not Python's (the Ruby SDK's), one JSON line on stdout."""
+    parser = argparse.ArgumentParser(prog="python -m cyme_branch.testing")
+    commands = parser.add_subparsers(dest="command", required=True)
+    certs = commands.add_parser(
+        "certs", help="make a throwaway CA and a certificate for localhost (make_certificates)"
+    )
+    certs.add_argument("directory", type=Path, metavar="DIR")
+    args = parser.parse_args(argv)
+    made = make_certificates(args.directory)
+    print(json.dumps({name: str(path) for name, path in asdict(made).items()}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
