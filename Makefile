@@ -36,7 +36,7 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 APT_UPDATED := /tmp/.cyme-apt-updated
 
 # Debian packages as command:package, installed only when the command is missing.
-APT_TEST := curl:curl chromium:chromium chromedriver:chromium-driver redis-server:redis-server rabbitmq-server:rabbitmq-server
+APT_TEST := curl:curl openssl:openssl chromium:chromium chromedriver:chromium-driver redis-server:redis-server rabbitmq-server:rabbitmq-server
 APT_BENCH := curl:curl wrk:wrk node:nodejs npm:npm
 APT_RUBY := ruby:ruby rubocop:rubocop rake:rake
 

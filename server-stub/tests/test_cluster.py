@@ -11,6 +11,7 @@ import contextlib
 import json
 import shutil
 import signal
+import ssl
 import tempfile
 import threading
 import time
@@ -25,7 +26,13 @@ from contract import ContractValidator, contract_client
 from live import poll
 
 from cyme_branch.cluster.membership import kombu_module
-from cyme_branch.testing import LiveBranch, LiveCluster, RabbitServer, RedisServer
+from cyme_branch.testing import (
+    LiveBranch,
+    LiveCluster,
+    RabbitServer,
+    RedisServer,
+    make_certificates,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -450,3 +457,26 @@ def test_peers_mix_with_discovery(redis_server: RedisServer, client: httpx.Clien
             listed = client.get(f"{b0.url}/?scope=cluster").json()
             assert [p["branch"] for p in listed["branches"]] == ["b0", "b1", "static"]
             assert client.get(f"{b0.url}/branches/static").json()["cluster"] is None
+
+
+def test_members_on_https_check_each_other_against_the_cluster_ca(
+    redis_server: RedisServer, tmp_path: Path, client: httpx.Client
+) -> None:
+    certificates = make_certificates(tmp_path / "certs")
+    ca = ["--cluster-ca-file", str(certificates.ca)]
+    trust = ssl.create_default_context(cafile=str(certificates.ca))
+    with LiveCluster(redis_server.url(), 2, heartbeat=HEARTBEAT, tls=certificates, args=ca) as live:
+        b0, b1 = live.members
+        assert b1.url.startswith("https://")
+        with httpx.Client(verify=trust) as https:
+            listed = https.get(f"{b0.url}/?scope=cluster").json()
+            assert [p["state"] for p in listed["branches"]] == ["ok", "ok"]
+            assert https.get(f"{b0.url}/branches/b1").json()["url"] == f"{b1.url}/"
+    # Without the CA, the members' certificates are refused: nothing is asked of them.
+    with (
+        LiveCluster(redis_server.url(), 2, heartbeat=HEARTBEAT, tls=certificates) as live,
+        httpx.Client(verify=trust) as https,
+    ):
+        listed = https.get(f"{live.members[0].url}/?scope=cluster").json()
+        assert [p["state"] for p in listed["branches"]] == ["unreachable", "unreachable"]
+        assert "Certificate" in listed["branches"][1]["detail"]
