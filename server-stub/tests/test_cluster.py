@@ -480,3 +480,35 @@ def test_members_on_https_check_each_other_against_the_cluster_ca(
         listed = https.get(f"{live.members[0].url}/?scope=cluster").json()
         assert [p["state"] for p in listed["branches"]] == ["unreachable", "unreachable"]
         assert "Certificate" in listed["branches"][1]["detail"]
+
+
+def test_declarations_with_fields_their_kind_does_not_take_are_refused_one_by_one(
+    branch: LiveBranch, client: httpx.Client
+) -> None:
+    def app(name: str, fields: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "kind": "app",
+            "app": name,
+            "version": time.time(),
+            "origin": "elsewhere",
+            "deleted": False,
+            "fields": fields,
+        }
+
+    pushed = [app("good", {"arguments": "-l info"}), app("bad", {"broker": 7, "nope": True})]
+    answer = client.post(f"{branch.url}/cluster/declarations", json={"declarations": pushed})
+    assert answer.status_code == 200, answer.text
+    result = answer.json()
+    assert result["applied"] == 1
+    assert [f["app"] for f in result["failed"]] == ["bad"]
+    assert client.get(f"{branch.url}/good").json()["arguments"] == "-l info"
+    assert client.get(f"{branch.url}/bad").status_code == 404
+    held = client.get(f"{branch.url}/cluster/declarations").json()["declarations"]
+    assert [d["app"] for d in held] == ["good"]
+
+
+def test_naming_a_member_needs_scope_cluster(branch: LiveBranch, client: httpx.Client) -> None:
+    client.put(f"{branch.url}/pycon").raise_for_status()
+    answer = client.post(f"{branch.url}/pycon/instances?branch={branch.id}")
+    assert answer.status_code == 422
+    assert answer.json()["errors"][0]["field"] == "branch"

@@ -18,7 +18,7 @@ import jsonschema_rs
 from . import __version__
 from .auth import TokenAuth
 from .browsers import ANY_ADDRESS, BrowserPolicy
-from .cluster import Cluster, ClusterSettings, load_average
+from .cluster import Cluster, ClusterSettings, Shapes, load_average
 from .cluster.membership import utc
 from .faults import FaultInjector
 from .idempotency import FILE_NAME as IDEMPOTENCY_NAME
@@ -126,7 +126,8 @@ class Branch:
         self.faults = FaultInjector() if config.allow_fault_injection else None
         self.neighbours = neighbours or Neighbours([], 5.0, None, spec)
         name_shape = jsonschema_rs.validator_for(spec.schema("Name"))
-        self.cluster = Cluster(self, cluster, name_shape.is_valid)
+        shapes = Shapes(spec.schema("AppInput"), spec.schema("QueueInput"))
+        self.cluster = Cluster(self, cluster, name_shape.is_valid, shapes)
         self._lock: IO[str] | None = None
         self._store: Store | None = None
         self._idempotency: IdempotencyCache | None = None
