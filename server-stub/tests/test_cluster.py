@@ -11,6 +11,7 @@ import contextlib
 import json
 import shutil
 import signal
+import ssl
 import tempfile
 import threading
 import time
@@ -25,7 +26,13 @@ from contract import ContractValidator, contract_client
 from live import poll
 
 from cyme_branch.cluster.membership import kombu_module
-from cyme_branch.testing import LiveBranch, LiveCluster, RabbitServer, RedisServer
+from cyme_branch.testing import (
+    LiveBranch,
+    LiveCluster,
+    RabbitServer,
+    RedisServer,
+    make_certificates,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -438,3 +445,70 @@ def test_the_rabbitmq_broker_restarted(tmp_path: Path, client: httpx.Client) -> 
     finally:
         broker.stop()
         shutil.rmtree(root, ignore_errors=True)
+
+
+def test_peers_mix_with_discovery(redis_server: RedisServer, client: httpx.Client) -> None:
+    """`--peer` neighbours are listed after the members, and cluster reads ask them too."""
+    with LiveBranch(branch_id="static") as static:
+        live = LiveCluster(redis_server.url(), 2, heartbeat=HEARTBEAT, peers=[static.url])
+        with live:
+            b0 = live.members[0]
+            assert ids(b0) == ["b0", "b1", "static"]
+            listed = client.get(f"{b0.url}/?scope=cluster").json()
+            assert [p["branch"] for p in listed["branches"]] == ["b0", "b1", "static"]
+            assert client.get(f"{b0.url}/branches/static").json()["cluster"] is None
+
+
+def test_members_on_https_check_each_other_against_the_cluster_ca(
+    redis_server: RedisServer, tmp_path: Path, client: httpx.Client
+) -> None:
+    certificates = make_certificates(tmp_path / "certs")
+    ca = ["--cluster-ca-file", str(certificates.ca)]
+    trust = ssl.create_default_context(cafile=str(certificates.ca))
+    with LiveCluster(redis_server.url(), 2, heartbeat=HEARTBEAT, tls=certificates, args=ca) as live:
+        b0, b1 = live.members
+        assert b1.url.startswith("https://")
+        with httpx.Client(verify=trust) as https:
+            listed = https.get(f"{b0.url}/?scope=cluster").json()
+            assert [p["state"] for p in listed["branches"]] == ["ok", "ok"]
+            assert https.get(f"{b0.url}/branches/b1").json()["url"] == f"{b1.url}/"
+    # Without the CA, the members' certificates are refused: nothing is asked of them.
+    with (
+        LiveCluster(redis_server.url(), 2, heartbeat=HEARTBEAT, tls=certificates) as live,
+        httpx.Client(verify=trust) as https,
+    ):
+        listed = https.get(f"{live.members[0].url}/?scope=cluster").json()
+        assert [p["state"] for p in listed["branches"]] == ["unreachable", "unreachable"]
+        assert "Certificate" in listed["branches"][1]["detail"]
+
+
+def test_declarations_with_fields_their_kind_does_not_take_are_refused_one_by_one(
+    branch: LiveBranch, client: httpx.Client
+) -> None:
+    def app(name: str, fields: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "kind": "app",
+            "app": name,
+            "version": time.time(),
+            "origin": "elsewhere",
+            "deleted": False,
+            "fields": fields,
+        }
+
+    pushed = [app("good", {"arguments": "-l info"}), app("bad", {"broker": 7, "nope": True})]
+    answer = client.post(f"{branch.url}/cluster/declarations", json={"declarations": pushed})
+    assert answer.status_code == 200, answer.text
+    result = answer.json()
+    assert result["applied"] == 1
+    assert [f["app"] for f in result["failed"]] == ["bad"]
+    assert client.get(f"{branch.url}/good").json()["arguments"] == "-l info"
+    assert client.get(f"{branch.url}/bad").status_code == 404
+    held = client.get(f"{branch.url}/cluster/declarations").json()["declarations"]
+    assert [d["app"] for d in held] == ["good"]
+
+
+def test_naming_a_member_needs_scope_cluster(branch: LiveBranch, client: httpx.Client) -> None:
+    client.put(f"{branch.url}/pycon").raise_for_status()
+    answer = client.post(f"{branch.url}/pycon/instances?branch={branch.id}")
+    assert answer.status_code == 422
+    assert answer.json()["errors"][0]["field"] == "branch"

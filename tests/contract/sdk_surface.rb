@@ -66,8 +66,12 @@ constants = Cyme.constants.grep(/\A[A-Z][A-Z0-9_]+\z/).to_h do |name|
   [name.to_s, value.is_a?(Hash) ? "table" : value]
 end
 
+classes = CLASSES.transform_values { |klass| members(klass) }
+# The client's options, as the member "new": Client.new's parameters.
+classes["Client"]["new"] = parameters(Cyme::Client.instance_method(:initialize))
+
 puts JSON.generate(
-  classes: CLASSES.transform_values { |klass| members(klass) },
+  classes:,
   errors: errors.to_h { |klass| [klass.name.delete_prefix("Cyme::"), klass.superclass.name.delete_prefix("Cyme::")] },
   constants:
 )

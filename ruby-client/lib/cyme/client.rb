@@ -29,15 +29,19 @@ module Cyme
     # @param logger [Logger, nil] logs each request at debug level; with
     #   ENV["CYME_LOG"] == "debug" and no logger, logs to stderr
     # @param headers [Hash{String => String}] sent with every request
+    # @param verify [Boolean] for an https branch, whether to verify its
+    #   certificate; false only for tests (see ConnectionPool#initialize)
+    # @param ca_file [String, nil] for an https branch, the PEM file of the
+    #   CAs to verify it with, instead of the system's
     def initialize(base_url = ENV.fetch("CYME_URL", DEFAULT_BASE_URL), token: ENV.fetch("CYME_TOKEN", nil),
                    timeout: DEFAULT_TIMEOUT, open_timeout: DEFAULT_OPEN_TIMEOUT,
-                   max_retries: DEFAULT_MAX_RETRIES, logger: nil, headers: {})
+                   max_retries: DEFAULT_MAX_RETRIES, logger: nil, headers: {}, verify: true, ca_file: nil)
       attach(Transport.new(base_url, token:, timeout:, open_timeout:, max_retries:,
-                                     logger: logger || default_logger, headers:))
+                                     logger: logger || default_logger, headers:, verify:, ca_file:))
     end
 
     # This client with other defaults: a new client with the same URL,
-    # token, headers and logger; a setting left nil keeps its value, and this
+    # token, headers, logger and TLS settings; a setting left nil keeps its value, and this
     # client is left unchanged. Safe to call from any thread.
     #
     # The new client shares this one's connections, as the Python SDK's

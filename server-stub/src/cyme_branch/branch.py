@@ -18,7 +18,7 @@ import jsonschema_rs
 from . import __version__
 from .auth import TokenAuth
 from .browsers import ANY_ADDRESS, BrowserPolicy
-from .cluster import Cluster, ClusterSettings, load_average
+from .cluster import Cluster, ClusterSettings, Shapes, load_average
 from .cluster.membership import utc
 from .faults import FaultInjector
 from .idempotency import FILE_NAME as IDEMPOTENCY_NAME
@@ -71,6 +71,9 @@ class BranchConfig:
     # (browsers.py), beyond its own.
     allow_origins: tuple[str, ...] = ()
     allow_hosts: tuple[str, ...] = ()
+    # Served over HTTPS (--tls-cert, --tls-key): its URL and its pages'
+    # origin are https.
+    tls: bool = False
 
     @property
     def restart_policy(self) -> RestartPolicy:
@@ -118,11 +121,13 @@ class Branch:
             has_token=config.token is not None,
             allow_hosts=config.allow_hosts,
             allow_origins=config.allow_origins,
+            scheme=self.scheme,
         )
         self.faults = FaultInjector() if config.allow_fault_injection else None
         self.neighbours = neighbours or Neighbours([], 5.0, None, spec)
         name_shape = jsonschema_rs.validator_for(spec.schema("Name"))
-        self.cluster = Cluster(self, cluster, name_shape.is_valid)
+        shapes = Shapes(spec.schema("AppInput"), spec.schema("QueueInput"))
+        self.cluster = Cluster(self, cluster, name_shape.is_valid, shapes)
         self._lock: IO[str] | None = None
         self._store: Store | None = None
         self._idempotency: IdempotencyCache | None = None
@@ -155,12 +160,16 @@ class Branch:
         return self._idempotency
 
     @property
+    def scheme(self) -> str:
+        return "https" if self.config.tls else "http"
+
+    @property
     def url(self) -> str:
         """The branch's URL, without a trailing slash (`localhost` for every interface)."""
         host = "localhost" if self.config.host in ANY_ADDRESS else self.config.host
         if ":" in host:
             host = f"[{host}]"
-        return f"http://{host}:{self.config.port}"
+        return f"{self.scheme}://{host}:{self.config.port}"
 
     def describe(self) -> dict[str, Any]:
         config = self.config

@@ -8,7 +8,8 @@ supervisor) knows where it is without polling it:
      "version": "1.0.0"}
 
 `url` has no trailing slash and names the port really bound (`HOST:0` binds
-a free port).
+a free port); it is https:// when the branch serves TLS (`--tls-cert`,
+`--tls-key`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import json
 import logging
 import os
 import re
+import ssl
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -223,6 +225,18 @@ def build_parser() -> argparse.ArgumentParser:
         "branch answers loopback names only, against DNS rebinding)",
     )
     parser.add_argument(
+        "--tls-cert",
+        type=Path,
+        metavar="PATH",
+        help="serve HTTPS with this certificate (PEM, the chain after it); needs --tls-key",
+    )
+    parser.add_argument(
+        "--tls-key",
+        type=Path,
+        metavar="PATH",
+        help="the private key of --tls-cert (PEM, without a passphrase)",
+    )
+    parser.add_argument(
         "--peer",
         action="append",
         default=[],
@@ -306,6 +320,47 @@ def read_token(path: Path | None, env: str | None = TOKEN_ENV) -> str | None:
     return token
 
 
+class _EncryptedKey(Exception):
+    """The key file asks for a passphrase, which the branch has no way to take."""
+
+
+def _no_passphrase() -> str:
+    # Without this, OpenSSL would prompt for the passphrase on the terminal.
+    raise _EncryptedKey
+
+
+def tls_context(cert: Path | None, key: Path | None) -> ssl.SSLContext | None:
+    """The server's TLS settings from --tls-cert and --tls-key (None without
+    either): TLS 1.2 at least, Python's ciphers. Each failure names the flag
+    and the file, never what the file holds."""
+    if cert is None and key is None:
+        return None
+    if cert is None or key is None:
+        given, missing = ("--tls-cert", "--tls-key") if key is None else ("--tls-key", "--tls-cert")
+        fail(f"{given} needs {missing}: a certificate is served with its private key")
+    for flag, path in (("--tls-cert", cert), ("--tls-key", key)):
+        try:
+            path.read_bytes()
+        except OSError as exc:
+            fail(f"cannot read {flag} {path}: {exc.strerror or type(exc).__name__}")
+    try:
+        # Whether the certificate file parses, apart from the key.
+        ssl.create_default_context(cafile=str(cert))
+    except (ssl.SSLError, ValueError):
+        fail(f"--tls-cert {cert} holds no PEM certificate")
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    try:
+        context.load_cert_chain(cert, key, password=_no_passphrase)
+    except _EncryptedKey:
+        fail(f"--tls-key {key} is encrypted: give the key without its passphrase")
+    except ssl.SSLError as exc:
+        if exc.reason == "KEY_VALUES_MISMATCH":
+            fail(f"--tls-key {key} is not the private key of --tls-cert {cert}")
+        fail(f"--tls-key {key} holds no PEM private key")
+    return context
+
+
 def make_supervisor(kind: str, config: BranchConfig) -> Supervisor:
     if kind == "simulated":
         return SimulatedSupervisor(config.restart_policy)
@@ -367,6 +422,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     host, port = args.address
     token = read_token(args.token_file)
+    tls = tls_context(args.tls_cert, args.tls_key)
     if token is None and not is_loopback(host) and not args.insecure_bind:
         fail(
             f"without a token the branch serves loopback only, not {host}: "
@@ -402,6 +458,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         metrics_public=args.metrics_public,
         allow_origins=tuple(args.allow_origin),
         allow_hosts=tuple(args.allow_host),
+        tls=tls is not None,
     )
     spec = Spec.load(args.spec)
     cluster = cluster_settings(args, token)
@@ -430,7 +487,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         log.warning("fault injection is on: the Cyme-Fault header is obeyed")
     log.info("cyme-branch %s: id %s, state in %s", __version__, config.id, config.directory)
     try:
-        asyncio.run(serve(branch, host, port, ready=announce))
+        asyncio.run(serve(branch, host, port, ready=announce, ssl_context=tls))
     except BranchError as exc:
         log.error("cannot start: %s", exc)
         return 1

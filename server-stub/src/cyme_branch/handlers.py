@@ -588,7 +588,7 @@ HANDLERS: Mapping[str, Handler[Any]] = {
     "putQueue": scope.scoped(_PUT_QUEUE, scope.declare_queue),
     "postQueue": scope.scoped(_PUT_QUEUE, scope.declare_queue),
     "deleteQueue": scope.scoped(LOCAL["deleteQueue"], scope.delete_queue),
-    "createInstance": scope.scoped(LOCAL["createInstance"], scope.place),
+    "createInstance": scope.scoped(LOCAL["createInstance"], scope.place, ("branch",)),
 }
 
 # The operations whose answer is an HTML page: each with the page and its

@@ -13,18 +13,27 @@ If the process exits first, or the line does not come in time,
 block stops the branch (SIGTERM, then SIGKILL) and removes the directory if
 `LiveBranch` made it.
 
+`make_certificates(directory)` makes a throwaway CA and a certificate it
+signed for `localhost`, `127.0.0.1` and `::1`, with the `openssl` command;
+`LiveBranch(tls=certificates)` serves HTTPS with them, and a client trusts
+them with the CA file. Suites in other languages make theirs the same way:
+
+    python -m cyme_branch.testing certs DIR   # {"ca": ..., "cert": ..., "key": ...}
+
 The module needs nothing beyond the standard library, so any test suite of
 the repository can use it.
 """
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import json
 import os
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -32,6 +41,7 @@ import threading
 import time
 import urllib.request
 from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any, Literal
@@ -43,6 +53,29 @@ STOP_TIMEOUT = 10.0
 LOG_NAME = "branch.stderr.log"
 STDOUT_NAME = "branch.stdout.log"
 TOKEN_NAME = "token"  # noqa: S105 (a file name)
+CERTIFICATE_DAYS = 2
+# openssl's settings for the test certificates, rather than the system's
+# openssl.cnf: a CA that may sign certificates and nothing else, and a
+# server certificate for the loopback names, with the key identifiers that
+# strict verifiers (VERIFY_X509_STRICT) want.
+OPENSSL_CONFIG = """\
+[req]
+distinguished_name = name
+prompt = no
+[name]
+CN = cyme test
+[ca]
+basicConstraints = critical, CA:TRUE
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+[server]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = serverAuth
+subjectAltName = DNS:localhost, IP:127.0.0.1, IP:::1
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+"""
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -66,6 +99,64 @@ def branch_command() -> list[str]:
     return [sys.executable, "-m", "cyme_branch"]
 
 
+@dataclass(frozen=True)
+class Certificates:
+    """The files of `make_certificates`: the CA a client trusts, and the
+    branch's certificate and key (`--tls-cert`, `--tls-key`)."""
+
+    ca: Path
+    cert: Path
+    key: Path
+
+
+def make_certificates(directory: Path | str) -> Certificates:
+    """A new CA, and a certificate it signed for `localhost`, `127.0.0.1` and
+    `::1`, valid for two days, in `directory` (made if missing).
+
+    No client trusts the CA unless given it, which is the point: a test can
+    see verification fail as well as pass. The keys are EC P-256 keys,
+    without a passphrase, readable by their owner only.
+    """
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    config = directory / "openssl.cnf"
+    config.write_text(OPENSSL_CONFIG, encoding="ascii")
+    made = Certificates(
+        ca=directory / "ca.pem", cert=directory / "branch.pem", key=directory / "branch.key"
+    )
+    ca_key, request = directory / "ca.key", directory / "branch.csr"
+    days = str(CERTIFICATE_DAYS)
+    new_key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-noenc"]
+    for key in (ca_key, made.key):  # openssl writes keys with the umask's mode
+        key.touch(mode=0o600, exist_ok=True)
+        key.chmod(0o600)
+    _openssl(
+        "req", "-x509", "-config", config, "-extensions", "ca", *new_key, "-keyout", ca_key,
+        "-out", made.ca, "-days", days, "-subj", "/CN=cyme test CA",
+    )  # fmt: skip
+    _openssl(
+        "req", "-new", "-config", config, *new_key, "-keyout", made.key, "-out", request,
+        "-subj", "/CN=localhost",
+    )  # fmt: skip
+    _openssl(
+        "x509", "-req", "-in", request, "-CA", made.ca, "-CAkey", ca_key,
+        "-set_serial", f"0x{os.urandom(16).hex()}", "-days", days,
+        "-extfile", config, "-extensions", "server", "-out", made.cert,
+    )  # fmt: skip
+    request.unlink()
+    return made
+
+
+def _openssl(*args: str | Path) -> None:
+    command = ["openssl", *map(str, args)]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, check=False, timeout=60)
+    except FileNotFoundError:
+        raise RuntimeError("the openssl command is missing: apt-get install openssl") from None
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed:\n{done.stderr}")
+
+
 class BranchFailed(RuntimeError):
     """The branch exited, or did not say it was ready in time."""
 
@@ -81,7 +172,8 @@ class LiveBranch:
     variable is removed from the branch's environment), `peers` (`URL` or
     `ID=URL`) and `peer_timeout`, `supervisor` with `sup_interval` and
     `control_timeout`, `fault_injection`, `allow_origins` and `allow_hosts`
-    (web pages, see browsers.py), `loglevel`; `args` are more
+    (web pages, see browsers.py), `tls` (`Certificates` to serve HTTPS
+    with: `--tls-cert`, `--tls-key`; `url` is then https), `loglevel`; `args` are more
     arguments, `env` more environment variables. `argv` replaces every
     argument (to try the defaults); `prefix` goes before the command (such
     as `taskset --cpu-list 0`); `cwd` is where it runs (`directory` by
@@ -106,6 +198,7 @@ class LiveBranch:
         fault_injection: bool = False,
         allow_origins: Sequence[str] = (),
         allow_hosts: Sequence[str] = (),
+        tls: Certificates | None = None,
         loglevel: str | None = None,
         args: Sequence[str] = (),
         env: Mapping[str, str] | None = None,
@@ -131,6 +224,7 @@ class LiveBranch:
         self.fault_injection = fault_injection
         self.allow_origins = list(allow_origins)
         self.allow_hosts = list(allow_hosts)
+        self.tls = tls
         self.loglevel = loglevel
         self.args = list(args)
         self.env = dict(env or {})
@@ -176,6 +270,8 @@ class LiveBranch:
             argv += ["--allow-origin", origin]
         for name in self.allow_hosts:
             argv += ["--allow-host", name]
+        if self.tls is not None:
+            argv += ["--tls-cert", str(self.tls.cert), "--tls-key", str(self.tls.key)]
         if self.loglevel is not None:
             argv += ["-l", self.loglevel]
         return [*argv, *self.args]
@@ -606,20 +702,23 @@ class LiveCluster:
         request = urllib.request.Request(f"{branch.url}/branches")  # noqa: S310 (http)
         if self.token:
             request.add_header("Authorization", f"Bearer {self.token}")
+        trust = ssl.create_default_context(cafile=str(branch.tls.ca)) if branch.tls else None
         try:
-            with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310 (http)
+            with urllib.request.urlopen(request, timeout=5, context=trust) as response:  # noqa: S310
                 listed: list[str] = json.load(response)
                 return listed
         except (OSError, ValueError):
             return None
 
     def wait_converged(self, timeout: float = START_TIMEOUT) -> None:
-        """Until every running member lists exactly the running members."""
+        """Until every running member lists exactly the running members (and
+        whatever else it knows of, such as `--peer` neighbours)."""
         deadline = time.monotonic() + timeout
+        members = {b.id for b in self.members}
         while True:
             running = [b for b in self.members if b.running]
             ids = sorted(b.id for b in running)
-            if all(sorted(self.branches_of(b) or []) == ids for b in running):
+            if all(sorted(members.intersection(self.branches_of(b) or [])) == ids for b in running):
                 return
             if time.monotonic() > deadline:
                 views = {b.id: self.branches_of(b) for b in running}
@@ -650,18 +749,10 @@ class LiveCluster:
         self.close()
 
 
-def _serve_cluster(argv: Sequence[str]) -> int:
+def serve_cluster(args: argparse.Namespace) -> None:
     """`python -m cyme_branch.testing cluster [--size N] [--token T]`: a redis-server
-    and a cluster on it, for test suites in other languages. One JSON line on
-    stdout once it is up; everything stops when stdin closes or on SIGTERM."""
-    import argparse  # noqa: PLC0415
-
-    parser = argparse.ArgumentParser(prog="python -m cyme_branch.testing cluster")
-    parser.add_argument("--size", type=int, default=3)
-    parser.add_argument("--token")
-    parser.add_argument("--heartbeat", type=float, default=0.5)
-    parser.add_argument("--fault-injection", action="store_true", help="--allow-fault-injection")
-    args = parser.parse_args(argv)
+    and a cluster on it. One JSON line on stdout once it is up; everything
+    stops when stdin closes or on SIGTERM."""
     root = Path(tempfile.mkdtemp(prefix="cyme-cluster-"))
     redis_server = RedisServer(root / "redis").start()
     cluster = LiveCluster(
@@ -685,10 +776,34 @@ def _serve_cluster(argv: Sequence[str]) -> int:
         cluster.close()
         redis_server.stop()
         shutil.rmtree(root, ignore_errors=True)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`python -m cyme_branch.testing certs DIR | cluster`: this module's helpers
+    for test suites that are not Python's (the Ruby SDK's), one JSON line on stdout."""
+    parser = argparse.ArgumentParser(prog="python -m cyme_branch.testing")
+    commands = parser.add_subparsers(dest="command", required=True)
+    certs = commands.add_parser(
+        "certs", help="make a throwaway CA and a certificate for localhost (make_certificates)"
+    )
+    certs.add_argument("directory", type=Path, metavar="DIR")
+    cluster = commands.add_parser(
+        "cluster", help="a redis-server and a cluster on it, until stdin closes (LiveCluster)"
+    )
+    cluster.add_argument("--size", type=int, default=3)
+    cluster.add_argument("--token")
+    cluster.add_argument("--heartbeat", type=float, default=0.5)
+    cluster.add_argument(
+        "--fault-injection", action="store_true", help="obey Cyme-Fault (--allow-fault-injection)"
+    )
+    args = parser.parse_args(argv)
+    if args.command == "cluster":
+        serve_cluster(args)
+        return 0
+    made = make_certificates(args.directory)
+    print(json.dumps({name: str(path) for name, path in asdict(made).items()}))
     return 0
 
 
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["cluster"]:
-        sys.exit(_serve_cluster(sys.argv[2:]))
-    sys.exit("usage: python -m cyme_branch.testing cluster [--size N] [--token T]")
+    sys.exit(main())

@@ -1,6 +1,6 @@
 # Generated from openapi.yaml by datamodel-code-generator (tools/generate_models.py);
 # do not edit.
-# openapi.yaml sha256: 8d75c9e9525be4ae59e0b74b648e13ee8818720cab36d03887eb2bbd6dabc648
+# openapi.yaml sha256: e4c79a87d166c9972ae9db55fa09eaa3175bbe450640fd41ead66637a02d3986
 """Models of the component schemas of openapi.yaml."""
 
 from __future__ import annotations

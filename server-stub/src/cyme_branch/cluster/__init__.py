@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import jsonschema_rs
+
 from .calls import Calls, Part
 from .declarations import FILE_NAME, Declaration, Declarations
 from .membership import LOST_AFTER, Member, Membership, utc
@@ -40,7 +42,7 @@ DEFAULT_NAME = "cyme"
 DEFAULT_HEARTBEAT = 2.0
 PUSH_BATCH = 1000  # declarations per request (the spec's maxItems)
 
-__all__ = ["Cluster", "ClusterSettings", "Declaration", "Part", "Target"]
+__all__ = ["Cluster", "ClusterSettings", "Declaration", "Part", "Shapes", "Target"]
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,25 @@ class ClusterSettings:
     token: str | None = field(default=None, repr=False)
     ca_file: str | None = None
     timeout: float = 5.0
+
+
+class Shapes:
+    """What the fields of a declaration must be: an app's or a queue's input."""
+
+    def __init__(self, app: dict[str, Any], queue: dict[str, Any]) -> None:
+        self._validators = {
+            "app": jsonschema_rs.validator_for(app),
+            "queue": jsonschema_rs.validator_for(queue),
+        }
+
+    def fields_error(self, declaration: Declaration) -> str | None:
+        """Why the declaration's fields are not what its kind declares; None if they are."""
+        if declaration.deleted:
+            return None
+        for error in self._validators[declaration.kind].iter_errors(declaration.fields):
+            where = "/".join(str(p) for p in error.instance_path) or "fields"
+            return f"{where}: {error.message}"[:500]
+        return None
 
 
 @dataclass(frozen=True)
@@ -78,9 +99,14 @@ class Cluster:
     """A branch's cluster: its view, its declarations, and calls to members."""
 
     def __init__(
-        self, branch: Branch, settings: ClusterSettings, valid_id: Callable[[str], bool]
+        self,
+        branch: Branch,
+        settings: ClusterSettings,
+        valid_id: Callable[[str], bool],
+        shapes: Shapes,
     ) -> None:
         self.branch = branch
+        self.shapes = shapes
         self.settings = settings
         self.started = time.time()
         self.calls = Calls(settings.token, settings.timeout, settings.ca_file)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -37,6 +38,8 @@ from . import Declaration, Part, Target
 
 if TYPE_CHECKING:
     from ..branch import Branch
+
+log = logging.getLogger("cyme.branch")
 
 CLUSTER = "cluster"
 # A member answering these to a placement is passed over for the next one:
@@ -64,15 +67,23 @@ def asks_cluster(inputs: Inputs) -> bool:
     return bool(inputs.query.get("scope") == CLUSTER)
 
 
-def scoped(local: Handler[Any], cluster: ClusterEffect) -> Handler[Any]:
-    """`local`, or `cluster` for a request with `scope=cluster`.
+def scoped(
+    local: Handler[Any], cluster: ClusterEffect, cluster_only: tuple[str, ...] = ()
+) -> Handler[Any]:
+    """`local`, or `cluster` for a request with `scope=cluster`; the query
+    parameters `cluster_only` are refused (422) without it.
 
     The local handler's lock (a serial operation) is taken inside, by
     `local.perform`, for local requests only: a cluster request may call
     this branch itself over HTTP for the same instance."""
 
     def check(branch: Branch, inputs: Inputs) -> Any:
-        return _ASKED if asks_cluster(inputs) else local.check(branch, inputs)
+        if asks_cluster(inputs):
+            return _ASKED
+        for name in cluster_only:
+            if name in inputs.query:
+                raise invalid("query", name, "is for scope=cluster only")
+        return local.check(branch, inputs)
 
     async def effect(branch: Branch, inputs: Inputs, found: Any) -> Reply:
         if found is _ASKED:
@@ -196,17 +207,25 @@ async def apply(
     held = branch.cluster.declarations
     applied, skipped = 0, 0
     failed: list[dict[str, Any]] = []
+    shapes = branch.cluster.shapes
     for declaration in sorted(declarations, key=lambda d: d.order):
         if not held.is_newer(declaration):
             skipped += 1
             continue
+        failure = {"kind": declaration.kind, "app": declaration.app}
+        if declaration.queue is not None:
+            failure["queue"] = declaration.queue
+        wrong = shapes.fields_error(declaration)
+        if wrong is not None:
+            failed.append({**failure, "detail": wrong})  # not kept: it is no declaration
+            continue
         try:
             await _apply_one(branch, declaration, local)
         except Problem as problem:
-            failure = {"kind": declaration.kind, "app": declaration.app, "detail": problem.detail}
-            if declaration.queue is not None:
-                failure["queue"] = declaration.queue
-            failed.append(failure)
+            failed.append({**failure, "detail": problem.detail})
+        except Exception:
+            log.exception("cluster: applying a declaration of %s failed", declaration.app)
+            failed.append({**failure, "detail": "the change failed; see the branch's log"})
         held.keep(declaration)
         applied += 1
     return {"applied": applied, "skipped": skipped, "failed": failed, "digest": held.digest}
