@@ -321,9 +321,11 @@ class BaseClient(Generic[HttpClientT]):
         """A client of this class for another branch (a cluster member's `url`).
 
         It has this client's token, timeout, retries and headers, and sends
-        through this client's connections (it need not be closed, and stops
-        working when this one is closed); `settings` are the constructor's
-        keywords (`token=`, `timeout=`, `http_client=`...) to change.
+        through this client's connections, with their TLS settings (it need
+        not be closed, and stops working when this one is closed);
+        `settings` are the constructor's keywords (`token=`, `timeout=`...)
+        to change. Given `verify=` or `ca_file=`, it makes connections of its
+        own, to be closed.
         """
         defaults: dict[str, Any] = {
             # "" and not None: None would fall back to $CYME_TOKEN.
@@ -331,8 +333,9 @@ class BaseClient(Generic[HttpClientT]):
             "timeout": self.timeout,
             "max_retries": self.max_retries,
             "headers": self._headers,
-            "http_client": self._http,
         }
+        if not {"verify", "ca_file"} & settings.keys():
+            defaults["http_client"] = self._http
         return type(self)(url, **{**defaults, **settings})
 
     # -- requests ---------------------------------------------------------------

@@ -67,6 +67,9 @@ module Cyme
       @pid = Process.pid
     end
 
+    # @return [Hash{Symbol => Object}] verify: and ca_file:, for the pool of another branch
+    def tls_settings = { verify: @verify, ca_file: @ca_file }
+
     # Sends one request on an idle connection, or on a new one when every
     # connection is busy. No retry here: Transport decides that.
     #

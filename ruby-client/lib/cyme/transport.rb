@@ -72,21 +72,20 @@ module Cyme
     # @param max_retries [Integer, nil]
     # @return [Transport]
     def with_options(timeout: nil, open_timeout: nil, max_retries: nil)
-      copy = dup
-      copy.__send__(:change_options, timeout || @timeout, open_timeout || @open_timeout, max_retries || @max_retries)
-      copy
+      dup.tap { |copy| copy.__send__(:change_options, timeout, open_timeout, max_retries) }
     end
 
     # A transport of another branch (a cluster member) with this one's
-    # token, timeouts, retries, logger and headers, and connections of its own.
+    # token, timeouts, retries, logger, headers and TLS settings (verify,
+    # ca_file), and connections of its own.
     #
     # @param base_url [String]
     # @param options [Hash] #initialize's keywords to change
     # @return [Transport]
     def for_url(base_url, **options)
-      settings = { token: @token, timeout: @timeout, open_timeout: @open_timeout, max_retries: @max_retries,
-                   logger: @logger, headers: @headers }
-      self.class.new(base_url, **settings, **options)
+      self.class.new(base_url, **{ token: @token, timeout: @timeout, open_timeout: @open_timeout,
+                                   max_retries: @max_retries, logger: @logger, headers: @headers,
+                                   **@pool.tls_settings, **options })
     end
 
     # Normalises a branch URL: "http://:8000" means localhost, a missing
@@ -199,9 +198,9 @@ module Cyme
     private
 
     def change_options(timeout, open_timeout, max_retries)
-      @timeout = timeout
-      @open_timeout = open_timeout
-      @max_retries = max_retries
+      @timeout = timeout || @timeout
+      @open_timeout = open_timeout || @open_timeout
+      @max_retries = max_retries || @max_retries
     end
 
     # The retry rule, the same as the Python SDK's.
