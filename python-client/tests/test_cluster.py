@@ -3,6 +3,7 @@ through each client kind, against a live 3-branch cluster on a real redis-server
 
 from __future__ import annotations
 
+import json
 import signal
 from collections.abc import Iterator
 from pathlib import Path
@@ -137,3 +138,42 @@ def test_a_member_that_does_not_answer_is_listed(tmp_path: Path) -> None:
             assert listed.by_branch() == {live.members[0].id: []}
     finally:
         redis.stop()
+
+
+def test_the_cyme_command_on_the_cluster(cluster: LiveCluster) -> None:
+    """`cyme cluster ...`: one row per member."""
+    import subprocess  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+
+    from conftest import env_without_cyme  # noqa: PLC0415
+
+    b0 = cluster.members[0]
+    env = {**env_without_cyme(), "CYME_URL": b0.url, "CYME_TOKEN": TOKEN}
+    cyme_command = str(Path(sys.executable).parent / "cyme")
+
+    def run(*args: str) -> str:
+        done = subprocess.run(
+            [cyme_command, *args], capture_output=True, text=True, env=env, timeout=30, check=True
+        )
+        return done.stdout
+
+    app = unique("cli")
+    added = run("cluster", "add", app, "--broker", "amqp://u:pw@host//")
+    rows = [line.split() for line in added.splitlines()[1:]]
+    assert rows[0] == [b0.id, "ok"]
+    assert sorted(row[0] for row in rows) == sorted(m.id for m in cluster.members)
+    assert all(row[1] == "ok" for row in rows)
+    placed = run("cluster", "place", app, "--branch", cluster.members[2].id)
+    assert placed.strip().endswith(f"on {cluster.members[2].id} ({cluster.members[2].url}/)")
+    name = placed.split()[0]
+    listed = run("cluster", "instances", app)
+    rows = {line.split()[0]: line.split()[1:] for line in listed.splitlines()[1:]}
+    assert rows[cluster.members[2].id] == ["ok", name]
+    assert rows[b0.id] == ["ok"]
+    as_json = json.loads(run("cluster", "apps", "--json"))
+    assert all(app in part["items"] for part in as_json["branches"])
+    run("cluster", "delete", app)
+    assert all(
+        app not in part["items"]
+        for part in json.loads(run("cluster", "apps", "--json"))["branches"]
+    )

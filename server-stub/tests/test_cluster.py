@@ -512,3 +512,17 @@ def test_naming_a_member_needs_scope_cluster(branch: LiveBranch, client: httpx.C
     answer = client.post(f"{branch.url}/pycon/instances?branch={branch.id}")
     assert answer.status_code == 422
     assert answer.json()["errors"][0]["field"] == "branch"
+
+
+def test_a_burst_of_placements_is_spread_between_heartbeats(
+    redis_server: RedisServer, client: httpx.Client
+) -> None:
+    """Placed faster than members announce: each placement counts at once."""
+    with LiveCluster(redis_server.url(), 3, heartbeat=5) as live:
+        b0 = live.members[0]
+        client.put(f"{b0.url}/pycon?scope=cluster").raise_for_status()
+        placed = [
+            client.post(f"{b0.url}/pycon/instances?scope=cluster").json()["branch"]
+            for _ in range(6)
+        ]
+        assert sorted(placed) == ["b0", "b0", "b1", "b1", "b2", "b2"]

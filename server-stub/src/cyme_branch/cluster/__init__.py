@@ -122,6 +122,7 @@ class Cluster:
         self._declarations: Declarations | None = None
         self._ticking: asyncio.Task[None] | None = None
         self._pushed: dict[str, float] = {}  # member id -> when its last push began
+        self._placements: dict[str, list[float]] = {}  # member id -> when, by monotonic time
         self._pushing: set[asyncio.Task[Part]] = set()
 
     @property
@@ -235,12 +236,28 @@ class Cluster:
         for member in self.alive():
             if member.id not in seen:
                 seen.add(member.id)
-                targets.append(Target(member.id, member.url, member.instances, member.load))
+                count = member.instances + self._placed_since(member)
+                targets.append(Target(member.id, member.url, count, member.load))
         for peer_id in await me.neighbours.ids():
             if peer_id not in seen:
                 seen.add(peer_id)
                 targets.append(Target(peer_id, me.neighbours.url_of(peer_id)))
         return targets
+
+    def placed(self, ident: str) -> None:
+        """This branch placed an instance on the member `ident`."""
+        self._placements.setdefault(ident, []).append(time.monotonic())
+
+    def _placed_since(self, member: Member) -> int:
+        """Instances this branch placed on `member` since its last announcement,
+        which does not count them yet: without them, a burst of placements
+        between two heartbeats would all go to the same member."""
+        recent = [t for t in self._placements.get(member.id, []) if t > member.heard]
+        if recent:
+            self._placements[member.id] = recent
+        else:
+            self._placements.pop(member.id, None)
+        return len(recent)
 
     # -- every heartbeat ---------------------------------------------------------
 

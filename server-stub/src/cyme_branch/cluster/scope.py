@@ -8,8 +8,9 @@ is this branch's, as always; with it, the cluster effect below runs instead.
   (a bad field is refused before anything is declared), then recorded as a
   declaration and pushed to every other live member (`ClusterChange`).
 - **Instances** go to the member named with `?branch=`, or to the least
-  loaded: the fewest instances, then the lowest load, then the smallest
-  id; a member that lacks the app or does not answer is passed over. The
+  loaded: the fewest instances (as last announced, plus those this branch
+  placed there since), then the lowest load, then the smallest id; a
+  member that lacks the app or does not answer is passed over. The
   instance keeps the name this branch gave it, and the request's
   `Idempotency-Key` goes with it (`Placement`).
 """
@@ -283,6 +284,7 @@ async def place(branch: Branch, inputs: Inputs, local: Handler[Any]) -> Reply:
             target.id, target.url, "POST", path, body=dict(inputs.body), headers=headers
         )
         if part.state == "ok":
+            cluster.placed(target.id)
             url = f"{target.url}/"
             body = {"scope": CLUSTER, "branch": target.id, "url": url, "instance": part.body}
             return Reply(201, body, {"Location": f"{target.url}{path}"})
