@@ -56,8 +56,10 @@ from cyme_branch.testing import LiveBranch, LiveCluster, RedisServer
 from celery_bench import BenchError, ms
 
 APP = "bench"
+QUEUES = ("jobs", "reports")  # declared with the app: 3 declarations in all
 POLL = 0.01  # seconds between two rounds of looks at every member
 TIMEOUT = 120.0  # seconds for anything to happen at all
+CPU = ("redis cpu", "members cpu")
 BUSY = 0.5  # load average per CPU above which the machine is called busy
 
 
@@ -134,31 +136,44 @@ def join(cluster: LiveCluster, http: httpx.Client) -> tuple[float, float, float]
 # 2. the broker at rest
 
 
-def counters(client: redis.Redis) -> dict[str, int]:
+def cpu_seconds(pids: list[int]) -> float:
+    """User and system CPU time, in seconds, the processes took so far (Linux's /proc)."""
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def counters(client: redis.Redis, pids: list[int]) -> dict[str, float]:
+    """Redis's own counters, its CPU time, and the members' CPU time."""
     stats: dict[str, Any] = client.info("stats")
+    cpu: dict[str, Any] = client.info("cpu")
     found = {
-        "commands": int(stats["total_commands_processed"]),
-        "bytes out": int(stats["total_net_output_bytes"]),
-        "bytes in": int(stats["total_net_input_bytes"]),
+        "commands": float(stats["total_commands_processed"]),
+        "bytes out": float(stats["total_net_output_bytes"]),
+        "bytes in": float(stats["total_net_input_bytes"]),
+        "redis cpu": float(cpu["used_cpu_sys"]) + float(cpu["used_cpu_user"]),
+        "members cpu": cpu_seconds(pids),
     }
     commandstats: dict[str, Any] = client.info("commandstats")
     for name, figures in commandstats.items():
-        found[name.removeprefix("cmdstat_")] = int(figures["calls"])
+        found[name.removeprefix("cmdstat_")] = float(figures["calls"])
     return found
 
 
-def at_rest(client: redis.Redis, window: float) -> dict[str, float]:
-    """Redis's counters per second over `window` seconds: the commands, the
-    bytes in and out, and the calls of each command (our own INFO left out)."""
-    before = counters(client)
+def at_rest(client: redis.Redis, pids: list[int], window: float) -> dict[str, float]:
+    """Per second over `window` seconds: Redis's commands, bytes in and out,
+    the calls of each command (our own INFO left out) and its CPU time; the
+    members' CPU time."""
+    before = counters(client, pids)
     started = time.monotonic()
     time.sleep(window)
-    after = counters(client)
+    after = counters(client, pids)
     took = time.monotonic() - started
     rates = {name: (after[name] - before.get(name, 0)) / took for name in after}
-    # The two INFO calls of `counters` (each counted once, in `after`).
-    rates["commands"] -= after.get("info", 0) - before.get("info", 0)
-    rates.pop("info", None)
+    # The INFO calls of `counters` between the two readings.
+    rates["commands"] -= rates.pop("info", 0.0)
     return {name: rate for name, rate in rates.items() if rate > 0}
 
 
@@ -194,9 +209,18 @@ def announcement_body(message: bytes) -> bytes:
 # 3. cluster reads
 
 
+def declaration_size(http: httpx.Client, member: LiveBranch) -> tuple[int, float]:
+    """The declarations a member holds, and their mean size in JSON (as pushed)."""
+    declarations = http.get(f"{member.url}/cluster/declarations").json()["declarations"]
+    size = len(json.dumps({"declarations": declarations}, separators=(",", ":")))
+    return len(declarations), size / max(1, len(declarations))
+
+
 def prepare_reads(http: httpx.Client, member: LiveBranch, instances: int) -> Counter[str]:
-    """The app on every member, instances placed by the cluster; where they went."""
+    """The app and its queues on every member, instances placed by the cluster; where they went."""
     http.put(f"{member.url}/{APP}?scope=cluster").raise_for_status()
+    for queue in QUEUES:
+        http.put(f"{member.url}/{APP}/queues/{queue}?scope=cluster").raise_for_status()
     placed: Counter[str] = Counter()
     for _ in range(instances):
         answer = http.post(f"{member.url}/{APP}/instances?scope=cluster")
@@ -227,6 +251,27 @@ def reads(
                 raise BenchError(f"GET {path} failed")
             measure.append(time.perf_counter() - started)
     return cluster_reads, local_reads, items
+
+
+def read_cpu(http: httpx.Client, cluster: LiveCluster, rounds: int) -> tuple[float, float, float]:
+    """CPU seconds per read, `rounds` reads in a row of each: the reading
+    member's per cluster read, the other members' per cluster read, and the
+    reading member's per local read."""
+    reader, others = cluster.members[0], cluster.members[1:]
+    reader_pids = [reader.pid or 0]
+    other_pids = [m.pid or 0 for m in others]
+    found = []
+    for path in (f"/{APP}/instances?scope=cluster", f"/{APP}/instances"):
+        before = cpu_seconds(reader_pids), cpu_seconds(other_pids)
+        for _ in range(rounds):
+            http.get(f"{reader.url}{path}").raise_for_status()
+        found.append(((cpu_seconds(reader_pids), cpu_seconds(other_pids)), before))
+    (cluster_after, cluster_before), (local_after, local_before) = found
+    return (
+        (cluster_after[0] - cluster_before[0]) / rounds,
+        (cluster_after[1] - cluster_before[1]) / rounds,
+        (local_after[0] - local_before[0]) / rounds,
+    )
 
 
 # 4. kill -9
@@ -276,6 +321,11 @@ class Figures:
     cluster_reads: list[float] = field(default_factory=list)
     local_reads: list[float] = field(default_factory=list)
     items: int = 0
+    reader_cpu: float = 0.0
+    others_cpu: float = 0.0
+    local_cpu: float = 0.0
+    declarations: int = 0
+    declaration_bytes: float = 0.0
     first_gone: list[float] = field(default_factory=list)
     all_gone: list[float] = field(default_factory=list)
     back: list[float] = field(default_factory=list)
@@ -295,7 +345,8 @@ def measure(args: argparse.Namespace, root: Path) -> Figures:
             found.to_ready, found.to_all, found.after_ready = join(cluster, http)
             print(f"joined: {args.branches} members list each other")
             time.sleep(args.heartbeat)  # the last joins' pushes, if any, done
-            found.rates = at_rest(client, args.quiet)
+            pids = [m.pid for m in cluster.members if m.pid is not None]
+            found.rates = at_rest(client, pids, args.quiet)
             found.listeners = subscribers(client)
             found.heard = announcements(client, cluster, 2.5)
             first = cluster.members[0]
@@ -303,7 +354,11 @@ def measure(args: argparse.Namespace, root: Path) -> Figures:
             found.cluster_reads, found.local_reads, found.items = reads(
                 http, first, args.branches, args.reads
             )
-            print(f"read: {args.reads} cluster and local reads")
+            found.reader_cpu, found.others_cpu, found.local_cpu = read_cpu(
+                http, cluster, args.reads
+            )
+            found.declarations, found.declaration_bytes = declaration_size(http, first)
+            print(f"read: {args.reads} cluster and local reads, taking turns, then in a row")
             found.first_gone, found.all_gone, found.back = kill_rounds(cluster, http, args.kills)
     finally:
         cluster.close()
@@ -364,6 +419,18 @@ def report_reads(args: argparse.Namespace, found: Figures) -> None:
     print(f"| cluster read | {ms(c50)} | {ms(c99)} |")
     print(f"| local read | {ms(l50)} | {ms(l99)} |")
     print(f"| cluster/local | {c50 / l50:.1f}x | {c99 / l99:.1f}x |")
+    print()
+    asked = args.branches
+    print(
+        f"CPU per read, {args.reads} in a row of each: the reading member "
+        f"{ms(found.reader_cpu)} per cluster read ({ms(found.reader_cpu / asked)} per member "
+        f"asked, itself included) against {ms(found.local_cpu)} per local read; the other "
+        f"members {ms(found.others_cpu / (asked - 1))} each per cluster read."
+    )
+    print(
+        f"Declarations held: {found.declarations}, {found.declaration_bytes:.0f} bytes each "
+        "in JSON, as pushed."
+    )
 
 
 def report_broker(args: argparse.Namespace, found: Figures) -> None:
@@ -388,16 +455,21 @@ def report_broker(args: argparse.Namespace, found: Figures) -> None:
         ("bytes out", rates.get("bytes out", 0.0)),
     ]
     for name, rate in sorted(rates.items(), key=lambda kv: -kv[1]):
-        if name not in ("commands", "bytes in", "bytes out", "publish"):
+        if name not in ("commands", "bytes in", "bytes out", "publish", *CPU):
             rows.append((name.upper(), rate))
     for label, rate in rows:
         print(f"| {label} | {rate:,.0f} | {rate / n:,.1f} |")
     if deliveries:
         besides = (rates.get("commands", 0.0) - publishes) / deliveries
+        redis_cpu, members_cpu = rates.get("redis cpu", 0.0), rates.get("members cpu", 0.0)
         print()
         print(
             f"Per delivery: {rates.get('bytes out', 0.0) / deliveries:,.0f} bytes out, "
-            f"{besides:.1f} commands besides the PUBLISH."
+            f"{besides:.1f} commands besides the PUBLISH, "
+            f"{redis_cpu / deliveries * 1e6:.0f} µs of redis-server's CPU "
+            f"(it took {redis_cpu:.1%} of a core). The members took {members_cpu:.1%} of a "
+            f"core in all at rest, {members_cpu / deliveries * 1e6:.0f} µs per announcement "
+            "heard (their heartbeat, publishing and idle loops included)."
         )
 
 
