@@ -22,6 +22,7 @@ from typing import Any
 
 import httpx
 import pytest
+import redis
 from contract import ContractValidator, contract_client
 from live import poll
 
@@ -115,6 +116,29 @@ def test_announcements_carry_no_secret(redis_server: RedisServer) -> None:
     assert token not in text
     assert redis_server.password not in text
     assert {"id", "url", "version", "started", "instances", "load"} <= set(heard[0])
+
+
+def test_an_announcement_costs_redis_its_publish_and_no_bookkeeping(tmp_path: Path) -> None:
+    """Members take announcements without acknowledging them: on Redis, kombu
+    would otherwise write every message into its `unacked` hash and index
+    and delete it again, eight commands per member for each announcement
+    (a lost heartbeat needs no redelivery: the next one replaces it)."""
+    broker = RedisServer(tmp_path / "redis").start()  # its counters are this test's alone
+    try:
+        with LiveCluster(broker.url(), 2, heartbeat=HEARTBEAT):
+            client = redis.Redis(port=broker.port, password=broker.password)
+            before = client.info("commandstats")
+            time.sleep(4 * HEARTBEAT)
+            after = client.info("commandstats")
+    finally:
+        broker.stop()
+    calls = {
+        name.removeprefix("cmdstat_"): figures["calls"] - before.get(name, {}).get("calls", 0)
+        for name, figures in after.items()
+    }
+    assert calls.get("publish", 0) >= 4  # both members announced, twice at least
+    bookkeeping = {"hset", "hdel", "zadd", "zrem", "multi", "exec"}
+    assert {name for name, count in calls.items() if count} & bookkeeping == set()
 
 
 def test_clusters_on_one_broker_stay_apart(redis_server: RedisServer) -> None:

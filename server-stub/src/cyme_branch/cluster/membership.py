@@ -177,7 +177,13 @@ class Membership:
         )
         channel = connection.channel()
         producer = kombu.Producer(channel, exchange=exchange, serializer="json")
-        with kombu.Consumer(channel, [queue], callbacks=[self._on_message], accept=["json"]):
+        # Taken without acknowledgement: a heartbeat lost is replaced by the
+        # next, and on Redis an acknowledged message costs a write of it into
+        # kombu's `unacked` hash and a delete, for every member it reaches.
+        consumer = kombu.Consumer(
+            channel, [queue], callbacks=[self._on_message], accept=["json"], no_ack=True
+        )
+        with consumer:
             self._arrived()
             next_beat = 0.0
             while not self._stopping.is_set():
@@ -227,7 +233,6 @@ class Membership:
             )
 
     def _on_message(self, body: Any, message: Any) -> None:
-        message.ack()
         member = self._parse(body)
         if member is None:
             return
