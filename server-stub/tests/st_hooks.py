@@ -32,7 +32,8 @@ def before_call(context, case, kwargs: dict[str, Any]) -> None:
 
 
 def _keep_valid_cases_valid(case) -> None:
-    """A field given in both the query and the body must have one value, else 422.
+    """A field given in both the query and the body must have one value, else 422;
+    `?branch=` goes with `scope=cluster` only.
 
     The schema describes query and body separately, so a schema-valid case can
     give two different values. For such cases the body's value is kept and the
@@ -44,6 +45,10 @@ def _keep_valid_cases_valid(case) -> None:
     if isinstance(case.body, dict) and case.query:
         for name in [name for name in case.query if name in case.body]:
             del case.query[name]
+    # `branch` names the member that takes an instance, with scope=cluster only
+    # (422 otherwise); the schema cannot tie one parameter to another's value.
+    if case.query and "branch" in case.query and case.query.get("scope") != "cluster":
+        del case.query["branch"]
 
 
 def _one_idempotency_key_per_request(case) -> None:
