@@ -167,9 +167,9 @@ def test_the_cyme_command_on_the_cluster(cluster: LiveCluster) -> None:
     assert placed.strip().endswith(f"on {cluster.members[2].id} ({cluster.members[2].url}/)")
     name = placed.split()[0]
     listed = run("cluster", "instances", app)
-    rows = {line.split()[0]: line.split()[1:] for line in listed.splitlines()[1:]}
-    assert rows[cluster.members[2].id] == ["ok", name]
-    assert rows[b0.id] == ["ok"]
+    held = {line.split()[0]: line.split()[1:] for line in listed.splitlines()[1:]}
+    assert held[cluster.members[2].id] == ["ok", name]
+    assert held[b0.id] == ["ok"]
     as_json = json.loads(run("cluster", "apps", "--json"))
     assert all(app in part["items"] for part in as_json["branches"])
     run("cluster", "delete", app)
