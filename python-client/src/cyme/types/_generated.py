@@ -1,6 +1,6 @@
 # Generated from openapi.yaml by datamodel-code-generator (tools/generate_models.py);
 # do not edit.
-# openapi.yaml sha256: e4c79a87d166c9972ae9db55fa09eaa3175bbe450640fd41ead66637a02d3986
+# openapi.yaml sha256: 241b5858076613987c420feac065949c8467fe15b19241798774f21261af95ac
 """Models of the component schemas of openapi.yaml."""
 
 from __future__ import annotations
