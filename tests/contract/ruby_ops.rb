@@ -85,6 +85,7 @@ module RubyOps
     "ping" => ->(s, _) { s.client.ping },
     "getOpenAPI" => ->(s, _) { s.client.spec },
     "getDocs" => ->(s, _) { s.client.docs },
+    "getUI" => ->(s, _) { s.client.ui },
     "listBranches" => ->(s, _) { s.client.branches },
     "getBranch" => ->(s, a) { s.client.get_branch(a.req("branch")) },
     "listApps" => ->(s, _) { s.client.apps.all_names },

@@ -40,6 +40,10 @@ class AsyncBranchOperations(AsyncCalls):
         """The branch's HTML reference page (`getDocs`)."""
         return await self.call("getDocs", **options)
 
+    async def ui(self, **options: Unpack[RequestOptions]) -> str:
+        """The branch's HTML admin page (`getUI`); it needs no token."""
+        return await self.call("getUI", **options)
+
     async def get_branch(self, id: str, **options: Unpack[RequestOptions]) -> types.Branch:
         """Describe this branch, or a neighbour by its id (`getBranch`)."""
         return await self.call("getBranch", branch=id, **options)
