@@ -110,11 +110,14 @@ _TEMPLATE = """<!DOCTYPE html>
 <form id="app-form" class="inline" novalidate>
 <div class="field">
 <label for="app-name">Name</label>
-<input id="app-name" data-field="app" required>
+<input id="app-name" data-field="app" required aria-describedby="app-name-error">
+<span class="error" id="app-name-error"></span>
 </div>
 <div class="field">
 <label for="app-broker">Broker URL</label>
-<input id="app-broker" data-field="broker" placeholder="amqp://" autocomplete="off">
+<input id="app-broker" data-field="broker" placeholder="amqp://" autocomplete="off"
+ aria-describedby="app-broker-error">
+<span class="error" id="app-broker-error"></span>
 </div>
 <button type="submit">Create app</button>
 <p class="message" role="alert"></p>

@@ -242,7 +242,7 @@
       addInstance,
       h("h3", {text: "Instances"}),
       h("table", {class: "instances"}, [h("thead", {}, [h("tr", {}, [
-        "Instance", "Branch", "State", "Pool (now / min–max)", "Queues", "Restarts", "Last exit", "Actions",
+        "Instance", "Branch", "State", "Pool", "Queues", "Restarts", "Last exit", "Actions",
       ].map((title) => h("th", {scope: "col", text: title})))]), instanceRows]),
       h("h3", {text: "Queues"}),
       h("table", {class: "queues"}, [h("thead", {}, [h("tr", {}, [
@@ -335,7 +335,7 @@
     c.state.textContent = instance.state + (instance.is_enabled ? "" : " (disabled)");
     c.state.className = "state " + instance.state;
     const now = instance.processes === null || instance.processes === undefined ? "—" : instance.processes;
-    c.pool.textContent = now + " / " + instance.min_concurrency + "–" + instance.max_concurrency;
+    c.pool.textContent = now + " (min " + instance.min_concurrency + ", max " + instance.max_concurrency + ")";
     c.restarts.textContent = String(instance.restarts);
     c.exit.textContent = describeExit(instance.last_exit);
     c.queues.replaceChildren();
@@ -439,8 +439,12 @@
     const chart = view.charts[kind];
     const keys = Array.from(view.history.series.keys()).filter((k) => k.startsWith(kind + ":")).sort();
     const data = [view.history.t].concat(keys.map((k) => view.history.series.get(k)));
-    const width = Math.max(280, Math.min(560, chart.box.clientWidth - 16 || 480));
-    if (chart.plot && chart.keys === keys.join()) { chart.plot.setData(data); return; }
+    const width = Math.max(280, Math.min(640, chart.box.clientWidth || 480));
+    if (chart.plot && chart.keys === keys.join()) {
+      if (Math.abs(chart.plot.width - width) > 8) chart.plot.setSize({width: width, height: 160});
+      chart.plot.setData(data);
+      return;
+    }
     if (chart.plot) chart.plot.destroy();
     chart.keys = keys.join();
     const series = [{}].concat(keys.map((key, i) => ({

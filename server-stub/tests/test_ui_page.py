@@ -1,0 +1,244 @@
+"""`GET /ui`, the admin page, in a real browser against a live branch.
+
+Headless Chromium (chromium.py: Debian's `chromium` and `chromium-driver`,
+every host name but loopback unresolvable) loads the page from the branch
+and a person's steps are played through its forms (ui_page.py): an app and
+an instance made, autoscale bounds set, a 422 shown beside its field. A
+worker killed behind the page's back (`Cyme-Fault: kill=SIGKILL`, sent by
+the test, not the page) shows on the page without a reload. On a branch
+with a token the page asks for it, and the token goes nowhere but the
+`Authorization` header. axe-core (npm, `make test-server` installs it)
+finds no serious or critical accessibility violation.
+
+These run against one branch; the same steps against a 3-branch cluster
+wait for the cluster (`?scope=cluster` reads), which the page detects.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from chromium import console, csp_violations, wait_until
+from contract import unique
+from ui_page import (
+    AXE,
+    app_section,
+    axe_violations,
+    cell_text,
+    css,
+    field_error,
+    fill,
+    open_details,
+    open_ui,
+    row,
+    wait_cell,
+)
+
+from cyme_branch.testing import LiveBranch
+from cyme_branch.ui import TITLE
+
+pytestmark = pytest.mark.slow
+
+TOKEN = "ui-token-8d1c"
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveBranch]:
+    """A branch whose workers can be killed (faults), brought back within 0.2 s."""
+    root = tmp_path_factory.mktemp("ui")
+    with LiveBranch(root, "ui-branch", fault_injection=True, sup_interval=0.2) as branch:
+        yield branch
+
+
+@pytest.fixture
+def page(browser: Any, live: LiveBranch) -> Any:
+    open_ui(browser, live.url)
+    console(browser)  # drop what came before
+    # Gone if the page is loaded again: what a test sees came without a reload.
+    browser.execute_script("window.__sameDocument = true;")
+    return browser
+
+
+def still_the_same_document(driver: Any) -> bool:
+    return bool(driver.execute_script("return window.__sameDocument === true"))
+
+
+def no_policy_violations(driver: Any) -> None:
+    assert csp_violations(driver) == []
+    assert not [m for m in console(driver) if "Content Security Policy" in m]
+
+
+def test_the_page_is_served_with_uplot_inlined_and_no_token(live: LiveBranch):
+    answer = httpx.get(f"{live.url}/ui", timeout=10)
+    assert answer.status_code == 200
+    assert answer.headers["content-type"] == "text/html; charset=utf-8"
+    assert f"<title>{TITLE}</title>" in answer.text
+    assert "Copyright (c) 2022 Leon Sorokin" in answer.text  # uPlot's licence, kept
+    assert " src=" not in answer.text and " href=" not in answer.text.replace('href="data:', "")
+
+
+def test_the_page_shows_the_branch_and_its_apps(page: Any, live: LiveBranch):
+    app = unique("shown")
+    httpx.put(f"{live.url}/{app}", timeout=10).raise_for_status()
+    branch_row = css(page, f'#branch-rows tr[data-branch="{live.id}"]')
+    assert "this branch" in branch_row.text
+    assert "simulated" in branch_row.text
+    assert page.title == f"{TITLE}: {live.id}"
+    app_section(page, app)  # it appears without a reload
+    assert still_the_same_document(page)
+    no_policy_violations(page)
+
+
+def test_create_an_app_and_an_instance_and_set_autoscale_through_the_page(
+    page: Any, live: LiveBranch
+):
+    app, name = unique("made"), unique("w")
+    fill(css(page, "#app-form"), app=app, broker="amqp://guest:secret@localhost//")
+    section = app_section(page, app)
+    fill(section.find_element("css selector", '[data-form="add-instance"]'), instance=name)
+    assert wait_cell(page, app, name, "state", "running")
+    assert cell_text(page, app, name, "pool") == "1 (min 1, max 1)"
+    instance_row = open_details(page, app, name)
+    fill(instance_row.find_element("css selector", '[data-form="autoscale"]'), min="2", max="5")
+    assert wait_cell(page, app, name, "pool", "2 (min 2, max 5)")
+    fill(instance_row.find_element("css selector", '[data-form="consume"]'), queue="celery")
+    assert wait_cell(page, app, name, "queues", "celery")
+    # What the page did, it did through the API.
+    held = httpx.get(f"{live.url}/{app}/instances/{name}", timeout=10).json()
+    assert (held["min_concurrency"], held["max_concurrency"], held["queues"]) == (2, 5, ["celery"])
+    assert httpx.get(f"{live.url}/{app}", timeout=10).json()["broker"] == (
+        "amqp://guest:**@localhost//"
+    )
+    assert "secret" not in page.page_source
+    assert still_the_same_document(page)
+    no_policy_violations(page)
+
+
+def test_a_422_shows_beside_its_field(page: Any, live: LiveBranch):
+    app, name = unique("bad"), unique("w")
+    httpx.put(f"{live.url}/{app}", timeout=10).raise_for_status()
+    httpx.post(f"{live.url}/{app}/instances/{name}", timeout=10).raise_for_status()
+    form = open_details(page, app, name).find_element("css selector", '[data-form="autoscale"]')
+    fill(form, min="6", max="3")
+    shown = wait_until(page, lambda d: field_error(form, "min"))
+    assert shown == "must be at most max (3)"  # the branch's own words
+    assert form.find_element("css selector", '[data-field="min"]').get_attribute("aria-invalid")
+    assert field_error(form, "max") == ""
+    assert cell_text(page, app, name, "pool") == "1 (min 1, max 1)"
+    # A name the API refuses: its error beside the app's name.
+    new_app = css(page, "#app-form")
+    fill(new_app, app="no spaces")
+    assert wait_until(page, lambda d: field_error(new_app, "app"))
+    assert httpx.get(f"{live.url}/", timeout=10).json().count("no spaces") == 0
+
+
+def test_a_worker_killed_behind_the_page_s_back_shows_without_a_reload(page: Any, live: LiveBranch):
+    app, name = unique("killed"), unique("w")
+    httpx.put(f"{live.url}/{app}", timeout=10).raise_for_status()
+    httpx.post(f"{live.url}/{app}/instances/{name}", timeout=10).raise_for_status()
+    assert wait_cell(page, app, name, "state", "running")
+    assert cell_text(page, app, name, "restarts") == "0"
+    # Not the page: a request of the test's own kills the worker (faults.py).
+    fault = {"Cyme-Fault": f"kill=SIGKILL; id={unique('fault')}"}
+    httpx.get(f"{live.url}/{app}/instances/{name}", headers=fault, timeout=10)
+    assert wait_cell(page, app, name, "exit", "SIGKILL")
+    assert wait_cell(page, app, name, "restarts", "1")
+    assert wait_cell(page, app, name, "state", "running")  # brought back by the supervisor
+    assert still_the_same_document(page)
+
+
+def test_restart_disable_enable_and_delete_through_the_page(page: Any, live: LiveBranch):
+    app, name = unique("levers"), unique("w")
+    httpx.put(f"{live.url}/{app}", timeout=10).raise_for_status()
+    httpx.post(f"{live.url}/{app}/instances/{name}", timeout=10).raise_for_status()
+    instance_row = row(page, app, name)
+    assert wait_cell(page, app, name, "state", "running")
+
+    def press(action: str) -> None:
+        instance_row.find_element("css selector", f'[data-action="{action}"]').click()
+
+    press("disable")
+    assert wait_cell(page, app, name, "state", "disabled")
+    press("enable")
+    assert wait_cell(page, app, name, "state", "running")
+    press("restart")
+    assert wait_cell(page, app, name, "exit", "restarted")
+    press("delete")
+    press("delete")  # the second click confirms
+    wait_until(page, lambda d: not d.find_elements("css selector", f'tr[data-instance="{name}"]'))
+    assert httpx.get(f"{live.url}/{app}/instances", timeout=10).json() == []
+    section = app_section(page, app)
+    button = section.find_element("css selector", "button.danger")
+    button.click()
+    button.click()
+    wait_until(page, lambda d: not d.find_elements("css selector", f'section[data-app="{app}"]'))
+    assert app not in httpx.get(f"{live.url}/", timeout=10).json()
+    assert still_the_same_document(page)
+
+
+def test_log_in_with_the_token(browser: Any, tmp_path: Path):
+    with LiveBranch(tmp_path, "ui-secured", token=TOKEN) as secured:
+        app = unique("secret")
+        auth = {"Authorization": f"Bearer {TOKEN}"}
+        httpx.put(f"{secured.url}/{app}", headers=auth, timeout=10).raise_for_status()
+        browser.execute_script("sessionStorage.clear()")  # another test's tab
+        open_ui(browser, secured.url)
+        login = css(browser, "#login")
+        assert login.is_displayed()
+        assert not css(browser, "#admin").is_displayed()
+        fill(login, **{})  # nothing typed
+        token_field = login.find_element("id", "login-token")
+        token_field.send_keys("not-the-token")
+        login.find_element("css selector", "button[type=submit]").click()
+        error = wait_until(browser, lambda d: d.find_element("id", "login-token-error").text)
+        assert error == "This is not the branch's token."
+        token_field.send_keys(TOKEN)
+        login.find_element("css selector", "button[type=submit]").click()
+        app_section(browser, app)
+        assert not login.is_displayed()
+        # The token is in the tab's sessionStorage, and nowhere a person or a log sees it.
+        assert browser.execute_script("return sessionStorage.getItem('cyme.token')") == TOKEN
+        assert TOKEN not in browser.current_url
+        assert TOKEN not in browser.page_source
+        assert TOKEN not in secured.log_text()
+        # A reload keeps the tab logged in; logging out forgets the token.
+        open_ui(browser, secured.url)
+        app_section(browser, app)
+        css(browser, "#logout").click()
+        assert css(browser, "#login").is_displayed()
+        assert browser.execute_script("return sessionStorage.getItem('cyme.token')") is None
+        no_policy_violations(browser)
+
+
+def test_no_serious_accessibility_violations(page: Any, live: LiveBranch):
+    if not AXE.exists():
+        message = f"{AXE} missing: `make test-server` installs axe-core"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    app, name = unique("axe"), unique("w")
+    httpx.put(f"{live.url}/{app}", timeout=10).raise_for_status()
+    httpx.put(f"{live.url}/{app}/queues/celery", timeout=10).raise_for_status()
+    httpx.post(f"{live.url}/{app}/instances/{name}", timeout=10).raise_for_status()
+    httpx.put(f"{live.url}/{app}/instances/{name}/queues/celery", timeout=10).raise_for_status()
+    open_details(page, app, name)
+    wait_until(page, lambda d: d.find_elements("css selector", f'[data-app="{app}"] .uplot'))
+    found = axe_violations(page)
+    serious = [v for v in found if v["impact"] in ("serious", "critical")]
+    assert not serious, serious
+    login_page = axe_login_page(page)
+    assert not [v for v in login_page if v["impact"] in ("serious", "critical")], login_page
+
+
+def axe_login_page(driver: Any) -> list[dict[str, Any]]:
+    """The login form as shown (the admin part hidden), checked too."""
+    driver.execute_script(
+        "document.getElementById('admin').hidden = true;"
+        "document.getElementById('login').hidden = false;"
+    )
+    return axe_violations(driver)
