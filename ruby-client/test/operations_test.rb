@@ -99,6 +99,7 @@ class OperationsTest < Minitest::Test
     assert_equal URI(Branch.url).port, branch.port
     assert_includes cyme.spec, "operationId: getOpenAPI"
     assert_includes cyme.docs, "<html"
+    assert_includes cyme.ui, "uPlot"
   end
 
   def test_app_operations

@@ -1,6 +1,6 @@
 # Generated from openapi.yaml by datamodel-code-generator (tools/generate_models.py);
 # do not edit.
-# openapi.yaml sha256: d1d7db295a5454fd7e9837e49d2d4624d9618906b9a19918faa620e219625b42
+# openapi.yaml sha256: dbde98a8491c8f02aba64807399488431e6cf2dad9fd9316462575a480f90167
 """Models of the component schemas of openapi.yaml."""
 
 from __future__ import annotations

@@ -41,6 +41,10 @@ class BranchOperations(SyncCalls):
         """The branch's HTML reference page (`getDocs`)."""
         return self.call("getDocs", **options)
 
+    def ui(self, **options: Unpack[RequestOptions]) -> str:
+        """The branch's HTML admin page (`getUI`); it needs no token."""
+        return self.call("getUI", **options)
+
     def get_branch(self, id: str, **options: Unpack[RequestOptions]) -> types.Branch:
         """Describe this branch, or a neighbour by its id (`getBranch`)."""
         return self.call("getBranch", branch=id, **options)
