@@ -181,7 +181,7 @@ $(PRISM): bench/package.json bench/package-lock.json
 	touch $@
 
 .PHONY: bench
-bench: install $(PRISM) ## Benchmark the branch against bare aiohttp and Prism's mock server, the Python and Ruby SDKs against raw httpx and Net::HTTP (one call and under concurrency, the async client against raw aiohttp too), real workers against Celery by hand, what the workers are doing (a kill -9 seen, a /metrics scrape), and tasks through the branch against Celery's own (see docs/benchmarks.md)
+bench: install $(PRISM) ## Benchmark the branch against bare aiohttp and Prism's mock server, the Python and Ruby SDKs against raw httpx and Net::HTTP (one call and under concurrency, the async client against raw aiohttp too), real workers against Celery by hand, what the workers are doing (a kill -9 seen, a /metrics scrape), tasks through the branch against Celery's own, and the admin page (a kill -9 seen on it, its first load against /docs) (see docs/benchmarks.md)
 	@$(call apt-need,$(APT_BENCH))
 	$(BIN)/python bench/server_bench.py $(BENCH_ARGS)
 	$(BIN)/python bench/python_sdk_bench.py
@@ -191,6 +191,7 @@ bench: install $(PRISM) ## Benchmark the branch against bare aiohttp and Prism's
 	$(BIN)/python bench/celery_bench.py
 	$(BIN)/python bench/workers_bench.py
 	$(BIN)/python bench/tasks_bench.py
+	$(BIN)/python bench/ui_bench.py
 
 .PHONY: clean
 clean: ## Remove .venv, bench/node_modules and caches (keeps the state in instances/)
