@@ -12,10 +12,13 @@ finds no serious or critical accessibility violation.
 
 These run against one branch; the same steps against a 3-branch cluster
 wait for the cluster (`?scope=cluster` reads), which the page detects.
+Until then, the page's cluster view is checked against canned answers in
+the cluster's shapes (`ClusterList`), served with the page's own headers.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,7 +26,7 @@ from typing import Any
 
 import httpx
 import pytest
-from chromium import console, csp_violations, wait_until
+from chromium import Canned, console, csp_violations, page_server, wait_until
 from contract import unique
 from ui_page import (
     AXE,
@@ -39,6 +42,7 @@ from ui_page import (
     wait_cell,
 )
 
+from cyme_branch import ui
 from cyme_branch.testing import LiveBranch
 from cyme_branch.ui import TITLE
 
@@ -90,6 +94,8 @@ def test_the_page_shows_the_branch_and_its_apps(page: Any, live: LiveBranch):
     assert "simulated" in branch_row.text
     assert page.title == f"{TITLE}: {live.id}"
     app_section(page, app)  # it appears without a reload
+    # The page polls with the ETags it was given: unchanged reads are 304s.
+    assert live.wait_for_log(f"method=GET path=/{app}/instances status=304")
     assert still_the_same_document(page)
     no_policy_violations(page)
 
@@ -242,3 +248,89 @@ def axe_login_page(driver: Any) -> list[dict[str, Any]]:
         "document.getElementById('login').hidden = false;"
     )
     return axe_violations(driver)
+
+
+def canned(body: object, status: int = 200) -> Canned:
+    kind = "application/json" if status < 400 else "application/problem+json"
+    return status, {"Content-Type": kind}, json.dumps(body).encode()
+
+
+def cluster_list(parts: list[dict[str, object]]) -> Canned:
+    return canned({"scope": "cluster", "stale": False, "branches": parts})
+
+
+def instance(name: str, state: str = "running") -> dict[str, object]:
+    return {
+        "name": name,
+        "app": "pycon",
+        "queues": ["celery"],
+        "min_concurrency": 1,
+        "max_concurrency": 4,
+        "is_enabled": True,
+        "state": state,
+        "processes": 2,
+        "restarts": 0,
+        "last_exit": None,
+    }
+
+
+def test_a_cluster_is_shown_member_by_member(browser: Any):
+    """A branch that answers `?scope=cluster` reads: each member's instances and
+    queues with its name, another member's instances linked to its own page, and
+    a member out of reach said so."""
+    pages: dict[str, str | Canned] = {}
+    with page_server(pages) as port:
+        here, there, away = (
+            f"http://127.0.0.1:{port}/",
+            "http://127.0.0.1:1/",
+            "http://127.0.0.1:2/",
+        )
+        page = ui.page()
+        lost = {"branch": "b3", "url": away, "state": "unreachable", "detail": "did not answer"}
+
+        def part(branch: str, url: str, items: list[object]) -> dict[str, object]:
+            return {"branch": branch, "url": url, "state": "ok", "status": 200, "items": items}
+
+        queue = {"name": "celery", "messages": 3, "consumers": 1, "depth_error": None}
+        pages.update(
+            {
+                "/ui": (200, {**page.headers, "Content-Type": ui.CONTENT_TYPE}, page.html.encode()),
+                "/?scope=cluster": cluster_list(
+                    [part("b1", here, ["pycon"]), part("b2", there, ["pycon"]), lost]
+                ),
+                "/branches": canned(["b1", "b2", "b3"]),
+                "/branches/b1": canned({"id": "b1", "url": here, "supervisor": "simulated"}),
+                "/branches/b2": canned({"id": "b2", "url": there, "supervisor": "celery"}),
+                "/branches/b3": canned({"status": 504, "detail": "b3 did not answer"}, 504),
+                "/pycon/instances?details=true&scope=cluster": cluster_list(
+                    [
+                        part("b1", here, [instance("w1")]),
+                        part("b2", there, [instance("w2", "backoff")]),
+                        lost,
+                    ]
+                ),
+                "/pycon/queues?details=true&scope=cluster": cluster_list(
+                    [part("b1", here, [queue]), part("b2", there, [queue]), lost]
+                ),
+            }
+        )
+        open_ui(browser, f"http://127.0.0.1:{port}")
+        mine = row(browser, "pycon", "w1")
+        theirs = row(browser, "pycon", "w2")
+        assert mine.get_attribute("data-branch") == "b1"
+        assert theirs.get_attribute("data-branch") == "b2"
+        assert mine.find_elements("css selector", '[data-form="autoscale"]')
+        assert not theirs.find_elements("css selector", "form")
+        link = theirs.find_element("css selector", "a")
+        assert link.get_attribute("href") == f"{there}ui"
+        assert cell_text(browser, "pycon", "w2", "state") == "backoff"
+        assert "b3: unreachable (did not answer)" in css(browser, "#status").text
+        assert "unreachable" in css(browser, '#branch-rows tr[data-branch="b3"]').text
+        queues = app_section(browser, "pycon").find_elements("css selector", "tr[data-queue]")
+        assert [q.text.split()[:3] for q in queues] == [
+            ["celery", "b1", "3"],
+            ["celery", "b2", "3"],
+        ]
+        # Instances are added cluster-wide: the cluster places them.
+        assert app_section(browser, "pycon").find_elements("css selector", '[data-field="branch"]')
+        no_policy_violations(browser)
