@@ -125,6 +125,26 @@ def test_create_an_app_and_an_instance_and_set_autoscale_through_the_page(
     no_policy_violations(page)
 
 
+def test_polls_leave_a_form_being_filled_in_alone(page: Any, live: LiveBranch):
+    """With several apps, a poll moves no section: the field keeps its focus and text."""
+    first, second = sorted([unique("a"), unique("b")])
+    for app in (first, second):
+        httpx.put(f"{live.url}/{app}", timeout=10).raise_for_status()
+    form = app_section(page, first).find_element("css selector", '[data-form="add-instance"]')
+    app_section(page, second)
+    field = form.find_element("css selector", '[data-field="instance"]')
+    field.send_keys("half-typ")
+    for _ in range(2):  # two polls drawn
+        shown = css(page, "#status").text
+        wait_until(page, lambda d, shown=shown: css(d, "#status").text != shown)
+    httpx.post(f"{live.url}/{second}/instances", timeout=10).raise_for_status()  # a change
+    wait_until(
+        page, lambda d: d.find_elements("css selector", f'[data-app="{second}"] tr[data-instance]')
+    )
+    assert page.switch_to.active_element == field
+    assert field.get_attribute("value") == "half-typ"
+
+
 def test_a_422_shows_beside_its_field(page: Any, live: LiveBranch):
     app, name = unique("bad"), unique("w")
     httpx.put(f"{live.url}/{app}", timeout=10).raise_for_status()

@@ -472,7 +472,11 @@
     running = true;
     clearTimeout(timer);
     try {
-      if (polls % BRANCHES_EVERY === 0) await readBranches();
+      // The branches (a neighbour may take --peer-timeout to answer) are read
+      // beside the polls, not in their way; the first time, the page needs
+      // this branch's id first.
+      if (!model.self) await readBranches();
+      else if (polls % BRANCHES_EVERY === 0) readBranches().catch(() => {});
       polls++;
       const apps = await readParts("/");
       model.apps = appNames(apps.parts);
@@ -492,8 +496,12 @@
         }
         return view;
       }));
+      // In the apps' order, moving nothing that is in place (a form being
+      // filled in would lose its focus).
       const holder = $("#apps");
-      for (const view of views) if (view.section.parentNode !== holder || holder.lastElementChild !== view.section) holder.append(view.section);
+      views.forEach((view, i) => {
+        if (holder.children[i] !== view.section) holder.insertBefore(view.section, holder.children[i] || null);
+      });
       for (const [name, view] of model.views) {
         if (!model.apps.includes(name)) { view.section.remove(); model.views.delete(name); }
       }
