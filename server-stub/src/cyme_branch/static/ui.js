@@ -112,7 +112,9 @@
       if (name === "text") element.textContent = value;
       else if (name.startsWith("on")) element.addEventListener(name.slice(2), value);
       else if (value === true) element.setAttribute(name, "");
-      else if (value !== false && value !== null && value !== undefined) element.setAttribute(name, value);
+      else if (value !== false && value !== null && value !== undefined) {
+        element.setAttribute(name, value);
+      }
     }
     for (const child of children || []) if (child) element.append(child);
     return element;
@@ -121,7 +123,8 @@
   // A labelled input whose 422 errors show beside it (data-field: the API's field).
   function field(label, name, attributes) {
     const id = "f" + (++serial);
-    const input = h("input", Object.assign({id: id, "data-field": name, "aria-describedby": id + "-error"}, attributes));
+    const own = {id: id, "data-field": name, "aria-describedby": id + "-error"};
+    const input = h("input", Object.assign(own, attributes));
     return h("div", {class: "field"}, [
       h("label", {for: id, text: label}), input, h("span", {class: "error", id: id + "-error"}),
     ]);
@@ -143,7 +146,9 @@
   }
 
   function clearErrors(formElement) {
-    for (const input of formElement.querySelectorAll("[aria-invalid]")) input.removeAttribute("aria-invalid");
+    for (const input of formElement.querySelectorAll("[aria-invalid]")) {
+      input.removeAttribute("aria-invalid");
+    }
     for (const span of formElement.querySelectorAll(".error, .message")) span.textContent = "";
   }
 
@@ -157,7 +162,9 @@
       $("#" + input.id + "-error").textContent = error.message;
     }
     const message = $(".message", formElement);
-    if (!problem.errors || left.length) message.textContent = left.join("; ") || problem.detail || problem.title;
+    if (!problem.errors || left.length) {
+      message.textContent = left.join("; ") || problem.detail || problem.title;
+    }
   }
 
   // Runs an action of a form or button; its problem shows in `where`.
@@ -175,6 +182,11 @@
       where.removeAttribute("aria-busy");
     }
     poll();
+  }
+
+  // A field the page needs before it asks anything, refused as a 422 would be.
+  function unnamed(name, message) {
+    return {status: 422, body: {errors: [{field: name, message: message}]}};
   }
 
   function numberOrUndefined(text) {
@@ -195,12 +207,13 @@
       const branch = ok ? answer.body : {};
       const state = ok ? (branch.state || "ok") : "unreachable";
       const url = ok ? branch.url : "";
+      const why = (answer.body && answer.body.detail) || answer.status;
       const link = url && id !== model.self ? h("a", {href: url + "ui", text: url}) : url;
       rows.append(h("tr", {"data-branch": id}, [
         h("th", {scope: "row", text: id + (id === model.self ? " (this branch)" : "")}),
         h("td", {}, [link]),
         h("td", {text: branch.supervisor || "—"}),
-        h("td", {class: "state " + state, text: ok ? state : "unreachable: " + ((answer.body && answer.body.detail) || answer.status)}),
+        h("td", {class: "state " + state, text: ok ? state : "unreachable: " + why}),
       ]));
     });
     $("#branch-name").textContent = model.self || "";
@@ -220,8 +233,8 @@
     const actions = h("form", {class: "inline", "data-form": "app-actions", novalidate: true}, [
       deleteButton, h("p", {class: "message", role: "alert"}),
     ]);
-    deleteButton.addEventListener("click", () => confirmThen(deleteButton, "Delete app " + name + "?", () =>
-      act(actions, () => call("DELETE", "/" + enc(name)))));
+    deleteButton.addEventListener("click", () => confirmThen(deleteButton,
+      "Delete app " + name + "?", () => act(actions, () => call("DELETE", "/" + enc(name)))));
     const placement = model.cluster ? field("On branch", "branch", {placeholder: "any"}) : null;
     const addInstance = form("add-instance", [
       field("Instance name", "instance", {placeholder: "generated"}),
@@ -233,7 +246,10 @@
       const body = {};
       if (value(f, "pool")) body.pool = value(f, "pool");
       let path = "/" + enc(name) + "/instances" + (instance ? "/" + enc(instance) : "");
-      if (model.cluster) path += "?scope=cluster" + (value(f, "branch") ? "&branch=" + enc(value(f, "branch")) : "");
+      if (model.cluster) {
+        // The cluster places it, on the member named or on the least loaded.
+        path += "?scope=cluster" + (value(f, "branch") ? "&branch=" + enc(value(f, "branch")) : "");
+      }
       return call("POST", path, body);
     });
     view.section = h("section", {class: "app", "data-app": name, "aria-labelledby": id}, [
@@ -259,12 +275,17 @@
     return view;
   }
 
+  // A button whose action needs a second click within 5 s (a deletion).
   function confirmThen(button, question, action) {
-    if (button.dataset.confirming) { delete button.dataset.confirming; button.textContent = button.dataset.label; return action(); }
+    const settle = () => {
+      delete button.dataset.confirming;
+      button.textContent = button.dataset.label;
+    };
+    if (button.dataset.confirming) { settle(); return action(); }
     button.dataset.label = button.textContent;
     button.dataset.confirming = "1";
     button.textContent = "Confirm: " + question;
-    setTimeout(() => { if (button.dataset.confirming) { delete button.dataset.confirming; button.textContent = button.dataset.label; } }, 5000);
+    setTimeout(() => { if (button.dataset.confirming) settle(); }, 5000);
   }
 
   function instancePath(app, name) {
@@ -276,7 +297,8 @@
     const local = part.branch === model.self;
     const cells = {};
     for (const column of ["name", "branch", "state", "pool", "queues", "restarts", "exit"]) {
-      cells[column] = h(column === "name" ? "th" : "td", {"data-col": column, scope: column === "name" ? "row" : null});
+      const heading = column === "name";
+      cells[column] = h(heading ? "th" : "td", {"data-col": column, scope: heading ? "row" : null});
     }
     const tools = h("td", {"data-col": "actions"});
     if (!local) {
@@ -285,25 +307,29 @@
       const path = instancePath(app, instance.name);
       const buttons = h("form", {class: "inline", "data-form": "levers", novalidate: true});
       const lever = (label, method, suffix) => {
-        const button = h("button", {type: "button", "data-action": label.toLowerCase(), text: label});
+        const button = h("button", {type: "button", "data-action": label.toLowerCase(),
+          text: label});
         button.addEventListener("click", () => act(buttons, () => call(method, path + suffix)));
         return button;
       };
-      const remove = h("button", {type: "button", class: "danger", "data-action": "delete", text: "Delete"});
-      remove.addEventListener("click", () => confirmThen(remove, "delete?", () => act(buttons, () => call("DELETE", path))));
+      const remove = h("button", {type: "button", class: "danger", "data-action": "delete",
+        text: "Delete"});
+      remove.addEventListener("click", () => confirmThen(remove, "delete?",
+        () => act(buttons, () => call("DELETE", path))));
       buttons.append(lever("Restart", "POST", "/restart"), lever("Disable", "POST", "/disable"),
         lever("Enable", "POST", "/enable"), remove, h("p", {class: "message", role: "alert"}));
       const autoscale = form("autoscale", [
         field("Min", "min", {inputmode: "numeric", size: "4"}),
         field("Max", "max", {inputmode: "numeric", size: "4"}),
         h("button", {type: "submit", text: "Set autoscale"}),
-      ], (f) => call("PUT", path + "/autoscale", {min: numberOrUndefined(value(f, "min")), max: numberOrUndefined(value(f, "max"))}));
+      ], (f) => call("PUT", path + "/autoscale",
+        {min: numberOrUndefined(value(f, "min")), max: numberOrUndefined(value(f, "max"))}));
       const consume = form("consume", [
         field("Queue", "queue", {size: "10"}),
         h("button", {type: "submit", text: "Consume"}),
       ], async (f) => {
         const queue = value(f, "queue");
-        if (!queue) return {status: 422, body: {errors: [{field: "queue", message: "give the queue's name"}]}};
+        if (!queue) return unnamed("queue", "give the queue's name");
         if (!view.queueNames.has(queue)) {
           // Declared first, with the defaults: the app must have the queue.
           const declared = await call("PUT", "/" + enc(app) + "/queues/" + enc(queue));
@@ -311,16 +337,21 @@
         }
         return call("PUT", path + "/queues/" + enc(queue));
       });
-      tools.append(buttons, h("details", {}, [h("summary", {text: "Scale, consume"}), autoscale, consume]));
+      const more = h("details", {}, [h("summary", {text: "Scale, consume"}), autoscale, consume]);
+      tools.append(buttons, more);
     }
-    const row = h("tr", {"data-instance": instance.name, "data-branch": part.branch},
-      [cells.name, cells.branch, cells.state, cells.pool, cells.queues, cells.restarts, cells.exit, tools]);
-    return {element: row, cells: cells, shown: null, local: local, path: instancePath(app, instance.name)};
+    const row = h("tr", {"data-instance": instance.name, "data-branch": part.branch}, [
+      cells.name, cells.branch, cells.state, cells.pool, cells.queues, cells.restarts, cells.exit,
+      tools,
+    ]);
+    const path = instancePath(app, instance.name);
+    return {element: row, cells: cells, shown: null, local: local, path: path};
   }
 
   function describeExit(last) {
     if (!last) return "—";
-    const how = last.signal ? last.signal : (last.code !== null && last.code !== undefined ? "exit " + last.code : "unknown");
+    const coded = last.code !== null && last.code !== undefined;
+    const how = last.signal ? last.signal : (coded ? "exit " + last.code : "unknown");
     const when = last.at ? new Date(last.at).toLocaleTimeString() : "";
     return how + (last.reason ? " (" + last.reason + ")" : "") + (when ? " at " + when : "");
   }
@@ -334,17 +365,21 @@
     c.branch.textContent = part.branch;
     c.state.textContent = instance.state + (instance.is_enabled ? "" : " (disabled)");
     c.state.className = "state " + instance.state;
-    const now = instance.processes === null || instance.processes === undefined ? "—" : instance.processes;
-    c.pool.textContent = now + " (min " + instance.min_concurrency + ", max " + instance.max_concurrency + ")";
+    const now = instance.processes === null || instance.processes === undefined
+      ? "—" : instance.processes;
+    c.pool.textContent = now + " (min " + instance.min_concurrency + ", max " +
+      instance.max_concurrency + ")";
     c.restarts.textContent = String(instance.restarts);
     c.exit.textContent = describeExit(instance.last_exit);
     c.queues.replaceChildren();
     for (const queue of instance.queues) {
       const item = h("span", {class: "queue", "data-queue": queue}, [queue + " "]);
       if (row.local) {
-        const remove = h("button", {type: "button", class: "small", "aria-label": "Stop consuming " + queue, text: "×"});
-        remove.addEventListener("click", () => act(row.element.querySelector('[data-form="levers"]'),
-          () => call("DELETE", row.path + "/queues/" + enc(queue))));
+        const remove = h("button", {type: "button", class: "small",
+          "aria-label": "Stop consuming " + queue, text: "×"});
+        const levers = row.element.querySelector('[data-form="levers"]');
+        remove.addEventListener("click",
+          () => act(levers, () => call("DELETE", row.path + "/queues/" + enc(queue))));
         item.append(remove);
       }
       c.queues.append(item);
@@ -362,7 +397,10 @@
     const seen = new Set();
     const notes = [];
     for (const part of parts) {
-      if (part.state !== "ok") { notes.push(part.branch + ": " + part.state + (part.detail ? " (" + part.detail + ")" : "")); continue; }
+      if (part.state !== "ok") {
+        notes.push(part.branch + ": " + part.state + (part.detail ? " (" + part.detail + ")" : ""));
+        continue;
+      }
       for (const instance of part.items || []) {
         const key = part.branch + "/" + instance.name;
         seen.add(key);
@@ -388,7 +426,8 @@
       if (part.state !== "ok") continue;
       for (const queue of part.items || []) {
         view.queueNames.add(queue.name);
-        const messages = queue.messages === null ? "unknown" + (queue.depth_error ? ": " + queue.depth_error : "") : String(queue.messages);
+        const unknown = "unknown" + (queue.depth_error ? ": " + queue.depth_error : "");
+        const messages = queue.messages === null ? unknown : String(queue.messages);
         view.queueRows.append(h("tr", {"data-queue": queue.name}, [
           h("th", {scope: "row", text: queue.name}),
           h("td", {text: part.branch}),
@@ -418,9 +457,13 @@
     }
     const now = Date.now() / 1000;
     history.t.push(now);
-    for (const [key, series] of history.series) series.push(values.has(key) ? values.get(key) : null);
+    for (const [key, series] of history.series) {
+      series.push(values.has(key) ? values.get(key) : null);
+    }
     for (const [key, v] of values) {
-      if (!history.series.has(key)) history.series.set(key, new Array(history.t.length - 1).fill(null).concat([v]));
+      if (!history.series.has(key)) {
+        history.series.set(key, new Array(history.t.length - 1).fill(null).concat([v]));
+      }
     }
     let drop = 0;
     while (drop < history.t.length && history.t[drop] < now - HISTORY_S) drop++;
@@ -437,7 +480,8 @@
 
   function draw(view, kind) {
     const chart = view.charts[kind];
-    const keys = Array.from(view.history.series.keys()).filter((k) => k.startsWith(kind + ":")).sort();
+    const keys = Array.from(view.history.series.keys())
+      .filter((k) => k.startsWith(kind + ":")).sort();
     const data = [view.history.t].concat(keys.map((k) => view.history.series.get(k)));
     const width = Math.max(280, Math.min(640, chart.box.clientWidth || 480));
     if (chart.plot && chart.keys === keys.join()) {
@@ -448,7 +492,8 @@
     if (chart.plot) chart.plot.destroy();
     chart.keys = keys.join();
     const series = [{}].concat(keys.map((key, i) => ({
-      label: key.slice(kind.length + 1), stroke: COLOURS[i % COLOURS.length], width: 2, spanGaps: false,
+      label: key.slice(kind.length + 1), stroke: COLOURS[i % COLOURS.length], width: 2,
+      spanGaps: false,
       value: (u, v) => (v === null || v === undefined ? "—" : String(v)),
     })));
     chart.plot = new uPlot({
@@ -458,7 +503,9 @@
       cursor: {drag: {x: false, y: false}},
     }, data, chart.box);
     chart.plot.root.setAttribute("role", "img");
-    chart.plot.root.setAttribute("aria-label", $("figcaption", chart.box).textContent + ": " + (keys.length ? keys.map((k) => k.slice(kind.length + 1)).join(", ") : "nothing yet"));
+    const named = keys.map((k) => k.slice(kind.length + 1)).join(", ") || "nothing yet";
+    const caption = $("figcaption", chart.box).textContent;
+    chart.plot.root.setAttribute("aria-label", caption + ": " + named);
   }
 
   // -- the loop -------------------------------------------------------------------------------
@@ -500,19 +547,24 @@
       // filled in would lose its focus).
       const holder = $("#apps");
       views.forEach((view, i) => {
-        if (holder.children[i] !== view.section) holder.insertBefore(view.section, holder.children[i] || null);
+        const there = holder.children[i];
+        if (there !== view.section) holder.insertBefore(view.section, there || null);
       });
       for (const [name, view] of model.views) {
         if (!model.apps.includes(name)) { view.section.remove(); model.views.delete(name); }
       }
       const notes = views.flatMap((v) => v.instanceNotes || []);
-      status("Live, updated " + new Date().toLocaleTimeString() + (notes.length ? ". " + notes.join("; ") : ""));
+      const told = notes.length ? ". " + notes.join("; ") : "";
+      status("Live, updated " + new Date().toLocaleTimeString() + told);
       if (!document.body.dataset.ready) {
         document.body.dataset.ready = "true";
         performance.mark("cyme-ready");
       }
     } catch (e) {
-      if (e instanceof Unauthorized) { running = false; return loggedOut("The token was refused."); }
+      if (e instanceof Unauthorized) {
+        running = false;
+        return loggedOut("The token was refused.");
+      }
       status("The branch does not answer: " + (e.message || e) + ". Trying again.");
     }
     running = false;
@@ -540,7 +592,8 @@
     try {
       await detectCluster();
     } catch (e) {
-      return loggedOut(sessionStorage.getItem(TOKEN_KEY) ? "The token was refused." : "This branch asks for a token.");
+      const had = sessionStorage.getItem(TOKEN_KEY);
+      return loggedOut(had ? "The token was refused." : "This branch asks for a token.");
     }
     $("#login").hidden = true;
     $("#admin").hidden = false;
@@ -555,7 +608,11 @@
     const error = $("#login-token-error");
     error.textContent = "";
     input.removeAttribute("aria-invalid");
-    if (!input.value) { input.setAttribute("aria-invalid", "true"); error.textContent = "Give the branch's token."; return; }
+    if (!input.value) {
+      input.setAttribute("aria-invalid", "true");
+      error.textContent = "Give the branch's token.";
+      return;
+    }
     sessionStorage.setItem(TOKEN_KEY, input.value);
     input.value = "";
     try {
@@ -563,7 +620,8 @@
     } catch (e) {
       sessionStorage.removeItem(TOKEN_KEY);
       input.setAttribute("aria-invalid", "true");
-      error.textContent = e instanceof Unauthorized ? "This is not the branch's token." : String(e.message || e);
+      error.textContent = e instanceof Unauthorized
+        ? "This is not the branch's token." : String(e.message || e);
       return;
     }
     start();
@@ -576,13 +634,15 @@
     const f = event.target;
     act(f, () => {
       const name = value(f, "app");
-      if (!name) return {status: 422, body: {errors: [{field: "app", message: "give the app a name"}]}};
+      if (!name) return unnamed("app", "give the app a name");
       const body = value(f, "broker") ? {broker: value(f, "broker")} : {};
       return call("PUT", "/" + enc(name) + (model.cluster ? "?scope=cluster" : ""), body);
     });
   });
 
-  document.addEventListener("visibilitychange", () => { if (!document.hidden && !$("#admin").hidden) poll(); });
+  document.addEventListener("visibilitychange", () => {
+    if (!document.hidden && !$("#admin").hidden) poll();
+  });
 
   start();
 })();
