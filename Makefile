@@ -17,12 +17,18 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DIR ?= instances/
 SUPERVISOR ?= simulated
+CLUSTER ?=
 BENCH_ARGS ?=
 
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed-server-stub
-BRANCH_ONLY := $(VENV)/.installed-branch$(if $(filter celery,$(SUPERVISOR)),-celery)
+comma := ,
+empty :=
+space := $(empty) $(empty)
+# The branch's extras `make serve` installs: Celery for real workers, kombu for a cluster.
+BRANCH_EXTRAS := $(strip $(if $(filter celery,$(SUPERVISOR)),celery) $(if $(CLUSTER),cluster))
+BRANCH_ONLY := $(VENV)/.installed-branch$(if $(BRANCH_EXTRAS),-$(subst $(space),-,$(BRANCH_EXTRAS)))
 INSTALLED_PY := $(VENV)/.installed-python-client
 PRISM := bench/node_modules/.bin/prism
 # What the browser tests inject into /ui (axe-core), from npm, for tests only.
@@ -32,7 +38,7 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 APT_UPDATED := /tmp/.cyme-apt-updated
 
 # Debian packages as command:package, installed only when the command is missing.
-APT_TEST := curl:curl chromium:chromium chromedriver:chromium-driver redis-server:redis-server rabbitmq-server:rabbitmq-server
+APT_TEST := curl:curl openssl:openssl chromium:chromium chromedriver:chromium-driver redis-server:redis-server rabbitmq-server:rabbitmq-server
 APT_BENCH := curl:curl wrk:wrk node:nodejs npm:npm
 APT_RUBY := ruby:ruby rubocop:rubocop rake:rake
 
@@ -62,7 +68,7 @@ CONTRACT_RESULTS := build/contract
 
 .PHONY: help
 help: ## Show this help
-	@echo "Usage: make TARGET [HOST=$(HOST)] [PORT=$(PORT)] [DIR=$(DIR)] [SUPERVISOR=$(SUPERVISOR)] [BENCH_ARGS=...]"
+	@echo "Usage: make TARGET [HOST=$(HOST)] [PORT=$(PORT)] [DIR=$(DIR)] [SUPERVISOR=$(SUPERVISOR)] [CLUSTER=BROKER_URL] [BENCH_ARGS=...]"
 	@echo
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) \
 		| awk 'BEGIN {FS = ":.*## "}; {printf "  %-21s %s\n", $$1, $$2}'
@@ -75,12 +81,13 @@ $(BIN)/python:
 
 # What `make serve` needs: the branch alone (with Celery for SUPERVISOR=celery).
 $(BRANCH_ONLY): server-stub/pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -e './server-stub$(if $(filter celery,$(SUPERVISOR)),[celery])'
+	$(BIN)/pip install -e './server-stub$(if $(BRANCH_EXTRAS),[$(subst $(space),$(comma),$(BRANCH_EXTRAS))])'
 	touch $@
 
 $(INSTALLED): server-stub/pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -e './server-stub[celery,test,lint]'
-	touch $@ $(VENV)/.installed-branch $(VENV)/.installed-branch-celery
+	$(BIN)/pip install -e './server-stub[celery,cluster,test,lint]'
+	touch $@ $(VENV)/.installed-branch $(VENV)/.installed-branch-celery \
+		$(VENV)/.installed-branch-cluster $(VENV)/.installed-branch-celery-cluster
 
 $(INSTALLED_PY): python-client/pyproject.toml $(INSTALLED)
 	$(BIN)/pip install -e './python-client[test,lint,generate,aiohttp]'
@@ -93,9 +100,10 @@ install: $(INSTALLED) $(INSTALLED_PY) ## Install what is missing: Debian package
 	@ruby -e 'require "minitest"; require "webmock"' 2>/dev/null || { $(call apt-install,ruby-minitest ruby-webmock); }
 
 .PHONY: serve
-serve: $(BRANCH_ONLY) ## Start a branch on HOST:PORT (127.0.0.1:8000) with its state in DIR (instances/); SUPERVISOR=celery for real workers (installs only what the branch needs)
+serve: $(BRANCH_ONLY) ## Start a branch on HOST:PORT (127.0.0.1:8000) with its state in DIR (instances/); SUPERVISOR=celery for real workers; CLUSTER=BROKER_URL to join the cluster on that broker (installs only what the branch needs)
 	mkdir -p $(DIR)
-	exec $(BIN)/cyme-branch $(HOST):$(PORT) -D $(DIR) --supervisor $(SUPERVISOR)
+	@echo "cyme-branch $(HOST):$(PORT) -D $(DIR) --supervisor $(SUPERVISOR)$(if $(CLUSTER), (joining the cluster on \$$CYME_CLUSTER_URL))"
+	@CYME_CLUSTER_URL='$(CLUSTER)' exec $(BIN)/cyme-branch $(HOST):$(PORT) -D $(DIR) --supervisor $(SUPERVISOR)
 
 .PHONY: lint
 lint: install ## ruff check, ruff format --check, mypy --strict and the SDK's import layers (Python); rubocop and rbs validate (Ruby)
@@ -181,7 +189,7 @@ $(PRISM): bench/package.json bench/package-lock.json
 	touch $@
 
 .PHONY: bench
-bench: install $(PRISM) ## Benchmark the branch against bare aiohttp and Prism's mock server, the Python and Ruby SDKs against raw httpx and Net::HTTP (one call and under concurrency, the async client against raw aiohttp too), real workers against Celery by hand, what the workers are doing (a kill -9 seen, a /metrics scrape), tasks through the branch against Celery's own, and the admin page (a kill -9 seen on it, its first load against /docs) (see docs/benchmarks.md)
+bench: install $(PRISM) ## Benchmark the branch against bare aiohttp and Prism's mock server, the Python and Ruby SDKs against raw httpx and Net::HTTP (one call and under concurrency, the async client against raw aiohttp too), real workers against Celery by hand, what the workers are doing (a kill -9 seen, a /metrics scrape), tasks through the branch against Celery's own, twenty branches in one cluster on one Redis, and the admin page (a kill -9 seen on it, its first load against /docs) (see docs/benchmarks.md)
 	@$(call apt-need,$(APT_BENCH))
 	$(BIN)/python bench/server_bench.py $(BENCH_ARGS)
 	$(BIN)/python bench/python_sdk_bench.py
@@ -191,6 +199,7 @@ bench: install $(PRISM) ## Benchmark the branch against bare aiohttp and Prism's
 	$(BIN)/python bench/celery_bench.py
 	$(BIN)/python bench/workers_bench.py
 	$(BIN)/python bench/tasks_bench.py
+	$(BIN)/python bench/cluster_bench.py
 	$(BIN)/python bench/ui_bench.py
 
 .PHONY: clean

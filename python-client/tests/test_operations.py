@@ -29,7 +29,7 @@ def test_branch_operations(api: Api, branch: LiveBranch) -> None:
     c, run = api.client, api.run
     assert run(c.branches) == [branch.id]
     described = run(c.get_branch(branch.id))
-    assert isinstance(described, cyme.Branch)
+    assert isinstance(described, cyme.AsyncBranch if api.is_async else cyme.Branch)
     assert described.id == branch.id
     assert described.port == branch.port
     assert run(c.ping()) == "pong"

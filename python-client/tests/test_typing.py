@@ -20,22 +20,31 @@ from typing_extensions import assert_type
 import cyme
 from cyme import (
     App,
+    Apps,
     AsyncApp,
     AsyncApps,
+    AsyncBranch,
     AsyncClient,
     AsyncConsumers,
     AsyncInstance,
     AsyncInstances,
+    AsyncPlacement,
     AsyncQueues,
     AsyncScheduled,
     Autoscale,
     Branch,
     Client,
+    Cluster,
+    ClusterChange,
+    ClusterList,
     Consumer,
     Consumers,
+    DeclarationList,
+    DeclarationsApplied,
     Instance,
     Instances,
     Operation,
+    Placement,
     Queue,
     Queues,
     RawResponse,
@@ -44,11 +53,26 @@ from cyme import (
     Stats,
     types,
 )
+from cyme.resources import AsyncBranchOperations, BranchOperations
 
 
 def _sync_types(client: Client) -> None:  # pragma: no cover - for mypy
     assert_type(client.ping(), str)
-    assert_type(client.get_branch("b"), Branch)
+    branch = client.get_branch("b")
+    assert_type(branch, Branch)
+    assert_type(branch.connect(), BranchOperations)
+    assert_type(branch.connect(token="t").get("x"), App)
+    assert_type(client.cluster, Cluster)
+    listed = client.cluster.apps()
+    assert_type(listed, ClusterList)
+    assert_type(list(listed), list[types.ClusterPart])
+    assert_type(listed.unreachable, list[types.ClusterPart])
+    assert_type(listed.by_branch(), dict[str, list[Any]])
+    assert_type(client.cluster.add("x"), ClusterChange)
+    placement = client.cluster.add_instance("x", "b")
+    assert_type(placement, Placement)
+    assert_type(placement.connect().apps, Apps)
+    assert_type(client.cluster.declarations(), DeclarationList)
     assert_type(client.branches, list[str])
     app = client.add("x")
     assert_type(app, App)
@@ -90,17 +114,21 @@ def _sync_types(client: Client) -> None:  # pragma: no cover - for mypy
 def _sync_call_types(client: Client) -> None:  # pragma: no cover - for mypy
     assert_type(client.call("ping"), types.Ok)
     assert_type(client.call("getOpenAPI", timeout=3), str)
-    assert_type(client.call("listApps"), list[str])
+    # The route kinds of operations that take `scope=cluster` include the cluster's answer.
+    assert_type(client.call("listApps"), list[str] | types.ClusterList)
     assert_type(client.call("getInstance", app="a", instance="w"), types.Instance)
     assert_type(
-        client.call("createInstance", app="a", pool="solo"), types.Instance | types.Scheduled
+        client.call("createInstance", app="a", pool="solo"),
+        types.Instance | types.Placement | types.Scheduled,
     )
     assert_type(client.call("listConsumers", app="a", instance="w"), list[types.Consumer])
     assert_type(
-        client.call("putQueue", app="a", queue="q", options={}), types.Queue | types.Scheduled
+        client.call("putQueue", app="a", queue="q", options={}),
+        types.Queue | types.ClusterChange | types.Scheduled,
     )
     assert_type(
-        client.call("listInstances", app="a", details=True), list[str] | list[types.Instance]
+        client.call("listInstances", app="a", details=True),
+        list[str] | list[types.Instance] | types.ClusterList,
     )
     assert_type(client.call("getMetrics"), str)
     # The ignores must be needed: mypy --strict fails on an unused one.
@@ -115,7 +143,8 @@ def _sync_call_types(client: Client) -> None:  # pragma: no cover - for mypy
 async def _async_call_types(aclient: AsyncClient) -> None:  # pragma: no cover - for mypy
     assert_type(await aclient.call("getInstance", app="a", instance="w"), types.Instance)
     assert_type(
-        await aclient.call("deleteQueue", app="a", queue="q"), types.Queue | types.Scheduled
+        await aclient.call("deleteQueue", app="a", queue="q"),
+        types.Queue | types.ClusterChange | types.Scheduled,
     )
     raw = await aclient.with_raw_response(aclient.apps.get, "x")
     assert_type(raw, RawResponse[AsyncApp])
@@ -126,7 +155,23 @@ async def _async_types(aclient: AsyncClient) -> None:  # pragma: no cover - for 
     assert_type(await aclient.branches, list[str])
     assert_type(await aclient.ping(), str)
     assert_type(await aclient.spec(), str)
-    assert_type(await aclient.get_branch("b"), Branch)
+    branch = await aclient.get_branch("b")
+    assert_type(branch, AsyncBranch)
+    assert_type(branch.connect(), AsyncBranchOperations)
+    assert_type(await branch.connect(timeout=2).apps.all_names(), list[str])
+    assert_type(await aclient.cluster.apps(), ClusterList)
+    assert_type(await aclient.cluster.instances("x", details=True), ClusterList)
+    assert_type(await aclient.cluster.queues("x"), ClusterList)
+    assert_type(await aclient.cluster.add("x", broker="amqp://"), ClusterChange)
+    assert_type(await aclient.cluster.delete("x"), ClusterChange)
+    assert_type(await aclient.cluster.add_queue("x", "q", options={}), ClusterChange)
+    assert_type(await aclient.cluster.delete_queue("x", "q"), ClusterChange)
+    placement = await aclient.cluster.add_instance("x", pool="solo")
+    assert_type(placement, AsyncPlacement)
+    assert_type(placement.instance, types.Instance)
+    assert_type(await placement.connect().get("x"), AsyncApp)
+    assert_type(await aclient.cluster.declarations(since=1.5), DeclarationList)
+    assert_type(await aclient.cluster.apply([]), DeclarationsApplied)
     assert_type(await aclient.add("x"), AsyncApp)
     app = await aclient.get("x")
     assert_type(app, AsyncApp)

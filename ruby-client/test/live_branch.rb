@@ -2,6 +2,7 @@
 
 require "fileutils"
 require "json"
+require "open3"
 require "rbconfig"
 require "socket"
 require "tmpdir"
@@ -19,6 +20,8 @@ require "tmpdir"
 # URL: there is no port to pick in advance and nothing to poll. If the
 # branch exits first, or is late, BranchFailed says so with the end of its
 # log. #close stops it (TERM, then KILL) and removes the directory.
+#
+# With tls: (LiveBranch.certificates) it serves HTTPS, and #url is https.
 class LiveBranch
   # The branch exited, or did not say it was ready in time.
   class BranchFailed < StandardError; end
@@ -27,6 +30,20 @@ class LiveBranch
   COMMAND = ENV.fetch("CYME_BRANCH", File.join(ROOT, ".venv/bin/cyme-branch"))
   START_TIMEOUT = 30
   STOP_TIMEOUT = 10
+  # The files of a throwaway CA (ca) and of the certificate it signed for
+  # localhost, 127.0.0.1 and ::1 (cert, key).
+  Certificates = Struct.new(:ca, :cert, :key, keyword_init: true)
+
+  # Makes a throwaway CA and a branch certificate in dir, as the Python
+  # suites do (cyme_branch.testing.make_certificates), with the Python next
+  # to the branch's command.
+  def self.certificates(dir)
+    python = File.join(File.dirname(COMMAND), "python")
+    out, status = Open3.capture2e(python, "-m", "cyme_branch.testing", "certs", dir)
+    raise BranchFailed, "cannot make certificates in #{dir}:\n#{out}" unless status.success?
+
+    Certificates.new(**JSON.parse(out.lines.last).transform_keys(&:to_sym))
+  end
 
   # A TCP port nothing listens on at the moment (connections to it are
   # refused): for a URL where nothing answers, or a server a test plays.
@@ -45,14 +62,15 @@ class LiveBranch
   # @param peers [Array<String>] neighbours, `URL` or `ID=URL` (--peer)
   # @param peer_timeout [Numeric, nil]
   # @param fault_injection [Boolean] obey Cyme-Fault (--allow-fault-injection)
+  # @param tls [Certificates, nil] serve HTTPS with them (--tls-cert, --tls-key)
   # @param args [Array<String>] more arguments
   # @param env [Hash{String => String, nil}] more environment (nil removes)
   # @param prefix [Array<String>] before the command, such as `taskset -c 0`
   def initialize(id: "b-#{rand(1 << 32).to_s(16)}", token: nil, peers: [], peer_timeout: nil,
-                 fault_injection: false, args: [], env: {}, prefix: [])
+                 fault_injection: false, tls: nil, args: [], env: {}, prefix: [])
     @id = id
     @token = token
-    @options = { peers:, peer_timeout:, fault_injection:, args: }
+    @options = { peers:, peer_timeout:, fault_injection:, tls:, args: }
     @env = { "CYME_BRANCH_TOKEN" => nil }.merge(env)
     @prefix = prefix
     @root = Dir.mktmpdir("cyme-branch-")
@@ -124,6 +142,7 @@ class LiveBranch
     @options[:peers].each { |peer| argv += ["--peer", peer] }
     argv += ["--peer-timeout", @options[:peer_timeout].to_s] if @options[:peer_timeout]
     argv << "--allow-fault-injection" if @options[:fault_injection]
+    argv += ["--tls-cert", @options[:tls].cert, "--tls-key", @options[:tls].key] if @options[:tls]
     argv + @options[:args]
   end
 

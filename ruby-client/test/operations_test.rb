@@ -19,6 +19,7 @@ class OperationsTest < Minitest::Test
   # operation's other path parameters as its arguments.
   RECEIVERS = {
     "Client" => [[], ->(cyme, _) { cyme }],
+    "Cluster" => [[], ->(cyme, _) { cyme.cluster }],
     "Resources::Apps" => [[], ->(cyme, _) { cyme.apps }],
     "App" => [%w[app], ->(cyme, values) { app(cyme, values) }],
     "Resources::Instances" => [%w[app], ->(cyme, values) { app(cyme, values).instances }],
@@ -33,7 +34,8 @@ class OperationsTest < Minitest::Test
   FIELDS = { "broker" => "amqp://", "arguments" => "", "extra_config" => {}, "pool" => "solo", "max" => 2, "min" => 1,
              "exchange" => "ex", "exchange_type" => "direct", "routing_key" => "rk", "options" => {},
              "backend" => "redis://localhost:6379/1", "args" => [2, 3], "kwargs" => {}, "queue" => "q1",
-             "countdown" => 1, "eta" => "2026-12-01T09:00:00Z", "expires" => 60, "priority" => 1 }.freeze
+             "countdown" => 1, "eta" => "2026-12-01T09:00:00Z", "expires" => 60, "priority" => 1,
+             "declarations" => [] }.freeze
 
   def self.app(cyme, values) = Cyme::App.from_wire(cyme, "name" => values["app"])
 
@@ -43,7 +45,7 @@ class OperationsTest < Minitest::Test
 
   def test_every_operation_id_has_a_method
     ids = spec_operation_ids
-    assert_equal 41, ids.size
+    assert_equal 43, ids.size
     assert_empty ids - Cyme::OPERATIONS.keys, "operationIds missing from Cyme::OPERATIONS"
     assert_empty Cyme::OPERATIONS.keys - ids, "Cyme::OPERATIONS names operations the spec lacks"
     Cyme::OPERATIONS.each do |id, route|
@@ -65,6 +67,10 @@ class OperationsTest < Minitest::Test
       bound, receiver = RECEIVERS.fetch(klass)
       args = (route.path_params - bound).map { |name| values.fetch(name) }
       keywords = (route.body_fields || []).to_h { |name| [name.to_sym, FIELDS.fetch(name)] }
+      # A body field the method takes as its argument (Cluster#apply's declarations).
+      parameters = receiver.call(cyme, values).method(method).parameters
+      positional = parameters.filter_map { |kind, name| name if kind == :req }
+      args += positional.filter_map { |name| keywords.delete(name) }
       # An operation with no method of its own (the original's routes) is Client#call's.
       if method == "call"
         args = [route.operation_id]

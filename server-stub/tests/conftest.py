@@ -11,14 +11,12 @@ import httpx
 import pytest
 from contract import ContractValidator, contract_client, unique
 
-from cyme_branch.testing import LiveBranch
+from cyme_branch.testing import LiveBranch, RabbitServer, RedisServer
 
 
 @pytest.fixture(scope="session")
-def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
-    """A redis-server of the session's own (the broker of the Celery tests)."""
-    from celery_support import RedisServer  # noqa: PLC0415 (Celery only when asked for)
-
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """A redis-server of the session's own (the broker of the Celery and cluster tests)."""
     server = RedisServer(tmp_path_factory.mktemp("redis"))
     server.start()
     yield server
@@ -26,10 +24,8 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
 
 
 @pytest.fixture(scope="session")
-def rabbit_server() -> Iterator[object]:
-    """A RabbitMQ of the session's own, for what only AMQP does (a consumer count)."""
-    from celery_support import RabbitServer  # noqa: PLC0415 (Celery only when asked for)
-
+def rabbit_server() -> Iterator[RabbitServer]:
+    """A RabbitMQ of the session's own: AMQP's consumer counts, the cluster on AMQP."""
     # Not under pytest's own directory: the `rabbitmq` user may not enter it.
     root = Path(tempfile.mkdtemp(prefix="cyme-rabbit-"))
     server = RabbitServer(root)

@@ -32,7 +32,8 @@ def before_call(context, case, kwargs: dict[str, Any]) -> None:
 
 
 def _keep_valid_cases_valid(case) -> None:
-    """A field given in both the query and the body must have one value, else 422.
+    """A field given in both the query and the body must have one value, else 422;
+    `?branch=` goes with `scope=cluster` only.
 
     The schema describes query and body separately, so a schema-valid case can
     give two different values. For such cases the body's value is kept and the
@@ -44,6 +45,10 @@ def _keep_valid_cases_valid(case) -> None:
     if isinstance(case.body, dict) and case.query:
         for name in [name for name in case.query if name in case.body]:
             del case.query[name]
+    # `branch` names the member that takes an instance, with scope=cluster only
+    # (422 otherwise); the schema cannot tie one parameter to another's value.
+    if case.query and "branch" in case.query and case.query.get("scope") != "cluster":
+        del case.query["branch"]
 
 
 def _one_idempotency_key_per_request(case) -> None:
@@ -80,8 +85,10 @@ def _encode_form_objects_as_json(case, kwargs: dict[str, Any]) -> None:
     Schemathesis 4.32 ignores `encoding.contentType` for form bodies and explodes
     an object into top-level keys (`extra_config={"a": 1}` goes out as `a=1`),
     and an array into repeated keys, which are different requests. A null has
-    no form spelling (Schemathesis sends the text `null`): a field that is null
-    is left out, which is what a form that means no value does. The generated
+    no form spelling (Schemathesis sends the text `null`): in a valid case, a
+    field that is null is left out, which is what a form that means no value
+    does; an invalid case keeps the text, lest leaving out its one unknown
+    field make it valid. The generated
     body is left untouched (so the case keeps its positive or negative
     meaning); only the wire form is replaced.
     """
@@ -91,9 +98,11 @@ def _encode_form_objects_as_json(case, kwargs: dict[str, Any]) -> None:
     as_json = any(name in body and not isinstance(body[name], str) for name in JSON_FORM_FIELDS)
     if not as_json and None not in body.values():
         return
+    meta = case.meta
+    positive = bool(meta and meta.generation.mode.is_positive)
     pairs: list[tuple[str, str]] = []
     for name, value in body.items():
-        if value is None:
+        if value is None and positive:
             continue
         if name in JSON_FORM_FIELDS and not isinstance(value, str):
             pairs.append((name, json.dumps(value)))

@@ -6,6 +6,7 @@ import json
 import signal
 import socket
 import subprocess
+import uuid
 from pathlib import Path
 
 import httpx
@@ -163,17 +164,19 @@ def test_branch_stops_on_signal(tmp_path: Path, sig: signal.Signals):
 
 
 @pytest.mark.slow
-def test_cli_defaults_id_to_hostname_and_dir_to_instances(
+def test_cli_defaults_id_to_a_uuid_and_dir_to_instances(
     tmp_path: Path, validator: ContractValidator
 ):
-    """`cyme-branch :PORT` serves on 127.0.0.1, named after the host, in ./instances."""
+    """`cyme-branch :PORT` serves on 127.0.0.1, with a new UUID for id, in ./instances."""
     live = LiveBranch(tmp_path / "logs", argv=[":0"], cwd=tmp_path)
     live.start()
     try:
         assert live.url == f"http://127.0.0.1:{live.port}"
-        assert live.info["id"] == socket.gethostname()
+        ident = live.info["id"]
+        assert str(uuid.UUID(ident)) == ident
+        assert (tmp_path / "instances" / ".branch-id").read_text().strip() == ident
         with contract_client(live.url, validator) as http:
-            assert http.get("/branches").json() == [socket.gethostname()]
+            assert http.get("/branches").json() == [ident]
             assert http.put("/defaults").status_code == 201
             created = http.post("/defaults/instances/defaults-w1")
             assert created.status_code == 201

@@ -1,5 +1,6 @@
 # frozen_string_literal: true
 
+require "json"
 require "socket"
 
 require_relative "../../ruby-client/test/live_branch"
@@ -9,6 +10,10 @@ module Contract
   # A fresh cyme-branch with fault injection (a LiveBranch), and what its
   # config asks for: a token, neighbours (live branches, dead URLs,
   # listeners that never answer), origins and host names allowed.
+  #
+  # With `cluster: {size: N}`, the first member of a fresh cluster of N on a
+  # redis-server of its own, which `python -m cyme_branch.testing cluster`
+  # starts (LiveCluster, as branches.py's) and stops when its stdin closes.
   class Branch
     attr_reader :id, :token
 
@@ -17,25 +22,59 @@ module Contract
       @token = config["token"]
       @neighbours = []
       @listeners = []
-      peers = config.fetch("peers", {}).map { |peer, kind| "#{peer}=#{peer_url(peer, kind)}" }
-      @branch = LiveBranch.new(id:, token: @token, peers:, peer_timeout: config["peer_timeout"],
-                               fault_injection: true, args: arguments(config)).start(wait: false)
+      config.key?("cluster") ? start_cluster(config) : start_branch(config)
     end
 
-    def url = @branch.url
+    def url = @cluster_url || @branch.url
 
     def wait_up
+      return wait_cluster if @cluster
+
       @branch.wait_ready
       self
     end
 
     def stop
+      return stop_cluster if @cluster
+
       @branch.close
       @neighbours.each(&:close)
       @listeners.each(&:close)
     end
 
     private
+
+    # The cluster's python: the one beside cyme-branch (the repository's .venv).
+    PYTHON = File.join(File.dirname(LiveBranch::COMMAND), "python")
+
+    def start_branch(config)
+      peers = config.fetch("peers", {}).map { |peer, kind| "#{peer}=#{peer_url(peer, kind)}" }
+      @branch = LiveBranch.new(id:, token: @token, peers:, peer_timeout: config["peer_timeout"],
+                               fault_injection: true, args: arguments(config)).start(wait: false)
+    end
+
+    def start_cluster(config)
+      extra = config.keys - %w[token cluster]
+      raise ScenarioError, "a cluster takes only a token, not #{extra}" unless extra.empty?
+
+      token = @token ? ["--token", @token] : []
+      @cluster = IO.popen([PYTHON, "-m", "cyme_branch.testing", "cluster", "--size", config["cluster"]["size"].to_s,
+                           "--fault-injection", *token], "r+")
+    end
+
+    def wait_cluster
+      line = @cluster.gets or raise ScenarioError, "the cluster did not start"
+      first = JSON.parse(line).fetch("members").first
+      @id = first.fetch("id")
+      @cluster_url = first.fetch("url")
+      self
+    end
+
+    def stop_cluster
+      @cluster.close_write
+      Process.wait(@cluster.pid)
+      @cluster.close
+    end
 
     # The arguments a config asks for beyond LiveBranch's own: the
     # supervisor's pace and restart storms, origins and host names allowed.

@@ -95,13 +95,32 @@ def _branches(s: Sdk, a: Args, o: RequestOptions) -> Any:
     return s.client.branches
 
 
+def _cluster(a: Args) -> bool:
+    """Whether the step asks for the cluster (`scope: cluster`): `client.cluster`'s call."""
+    return bool(a.opt("scope") == "cluster")
+
+
+def _list_apps(s: Sdk, a: Args, o: RequestOptions) -> Any:
+    return s.client.cluster.apps(**o) if _cluster(a) else s.client.apps.all_names(**o)
+
+
 def _put_app(s: Sdk, a: Args, o: RequestOptions) -> Any:
     fields = {name: a.opt(name) for name in ("broker", "arguments", "extra_config", "backend")}
+    if _cluster(a):
+        return s.client.cluster.add(a.req("app"), **fields, **o)
     return s.client.apps.add(a.req("app"), **fields, **o)
+
+
+def _delete_app(s: Sdk, a: Args, o: RequestOptions) -> Any:
+    if _cluster(a):
+        return s.client.cluster.delete(a.req("app"), **o)
+    return s.client.apps.delete(a.req("app"), **o)
 
 
 def _add_instance(s: Sdk, a: Args, o: RequestOptions, named: bool) -> Any:
     fields = {name: a.opt(name) for name in ("broker", "pool", "arguments", "extra_config")}
+    if not named and _cluster(a):
+        return s.client.cluster.add_instance(a.req("app"), a.opt("branch"), **fields, **o)
     name = a.req("instance") if named else None
     return s.app(a.req("app")).instances.add(name, **fields, nowait=a.nowait(), **o)
 
@@ -113,8 +132,17 @@ def _autoscale(s: Sdk, a: Args, o: RequestOptions) -> Any:
 
 def _put_queue(s: Sdk, a: Args, o: RequestOptions) -> Any:
     fields = {name: a.opt(name) for name in ("exchange", "exchange_type", "routing_key", "options")}
+    if _cluster(a):
+        return s.client.cluster.add_queue(a.req("app"), a.req("queue"), **fields, **o)
     queues = s.app(a.req("app")).queues
     return queues.add(a.req("queue"), **fields, nowait=a.nowait(), **o)
+
+
+def _delete_queue(s: Sdk, a: Args, o: RequestOptions) -> Any:
+    if _cluster(a):
+        return s.client.cluster.delete_queue(a.req("app"), a.req("queue"), **o)
+    queues = s.app(a.req("app")).queues
+    return queues.delete(a.req("queue"), nowait=a.nowait(), **o)
 
 
 def _consumers(s: Sdk, a: Args) -> Any:
@@ -122,11 +150,15 @@ def _consumers(s: Sdk, a: Args) -> Any:
 
 
 def _instances(s: Sdk, a: Args, o: RequestOptions) -> Any:
+    if _cluster(a):
+        return s.client.cluster.instances(a.req("app"), details=bool(a.opt("details")), **o)
     instances = s.app(a.req("app")).instances
     return instances.all(**o) if a.opt("details") else instances.all_names(**o)
 
 
 def _queues(s: Sdk, a: Args, o: RequestOptions) -> Any:
+    if _cluster(a):
+        return s.client.cluster.queues(a.req("app"), details=bool(a.opt("details")), **o)
     queues = s.app(a.req("app")).queues
     return queues.all(**o) if a.opt("details") else queues.all_names(**o)
 
@@ -174,11 +206,13 @@ OPS: dict[str, Entry] = {
     "getUI": lambda s, a, o: s.client.ui(**o),
     "listBranches": _branches,
     "getBranch": lambda s, a, o: s.client.get_branch(a.req("branch"), **o),
-    "listApps": lambda s, a, o: s.client.apps.all_names(**o),
+    "listDeclarations": lambda s, a, o: s.client.cluster.declarations(a.opt("since"), **o),
+    "applyDeclarations": lambda s, a, o: s.client.cluster.apply(a.req("declarations"), **o),
+    "listApps": _list_apps,
     "getApp": lambda s, a, o: s.client.apps.get(a.req("app"), **o),
     "putApp": _put_app,
     "postApp": _put_app,
-    "deleteApp": lambda s, a, o: s.client.apps.delete(a.req("app"), **o),
+    "deleteApp": _delete_app,
     "listInstances": _instances,
     "createInstance": lambda s, a, o: _add_instance(s, a, o, named=False),
     "createNamedInstance": lambda s, a, o: _add_instance(s, a, o, named=True),
@@ -200,9 +234,7 @@ OPS: dict[str, Entry] = {
     "getQueue": lambda s, a, o: s.app(a.req("app")).queues.get(a.req("queue"), **o),
     "putQueue": _put_queue,
     "postQueue": _put_queue,
-    "deleteQueue": lambda s, a, o: s.app(a.req("app")).queues.delete(
-        a.req("queue"), nowait=a.nowait(), **o
-    ),
+    "deleteQueue": _delete_queue,
     "restartInstance": _lever("restart"),
     "disableInstance": _lever("disable"),
     "enableInstance": _lever("enable"),

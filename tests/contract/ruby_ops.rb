@@ -55,14 +55,19 @@ module RubyOps
     def consumers(args) = instance(args.req("app"), args.req("instance")).consumers
   end
 
+  # Whether the step asks for the cluster (`scope: cluster`): `client.cluster`'s call.
+  cluster = ->(a) { a.opt("scope") == "cluster" }
   put_app = lambda do |s, a|
-    s.client.apps.add(a.req("app"), broker: a.opt("broker"), arguments: a.opt("arguments"),
-                                    extra_config: a.opt("extra_config"), backend: a.opt("backend"))
+    fields = { broker: a.opt("broker"), arguments: a.opt("arguments"), extra_config: a.opt("extra_config"),
+               backend: a.opt("backend") }
+    cluster.call(a) ? s.client.cluster.add(a.req("app"), **fields) : s.client.apps.add(a.req("app"), **fields)
   end
   add_instance = lambda do |s, a, name|
-    s.app(a.req("app")).instances.add(name, broker: a.opt("broker"), pool: a.opt("pool"),
-                                            arguments: a.opt("arguments"), extra_config: a.opt("extra_config"),
-                                            nowait: a.nowait, idempotency_key: s.idempotency_key)
+    fields = { broker: a.opt("broker"), pool: a.opt("pool"), arguments: a.opt("arguments"),
+               extra_config: a.opt("extra_config"), idempotency_key: s.idempotency_key }
+    next s.client.cluster.add_instance(a.req("app"), branch: a.opt("branch"), **fields) if name.nil? && cluster.call(a)
+
+    s.app(a.req("app")).instances.add(name, nowait: a.nowait, **fields)
   end
   autoscale = lambda do |s, a|
     s.instance(a.req("app"), a.req("instance")).autoscale(min: a.opt("min"), max: a.opt("max"), nowait: a.nowait)
@@ -76,9 +81,11 @@ module RubyOps
   # The original branch's routes to a task, which the SDKs reach with `call`.
   original = ->(id) { ->(s, a) { s.client.call(id, app: a.req("app"), task: a.req("task")) } }
   put_queue = lambda do |s, a|
-    s.app(a.req("app")).queues.add(a.req("queue"), exchange: a.opt("exchange"), exchange_type: a.opt("exchange_type"),
-                                                   routing_key: a.opt("routing_key"), options: a.opt("options"),
-                                                   nowait: a.nowait)
+    fields = { exchange: a.opt("exchange"), exchange_type: a.opt("exchange_type"), routing_key: a.opt("routing_key"),
+               options: a.opt("options") }
+    next s.client.cluster.add_queue(a.req("app"), a.req("queue"), **fields) if cluster.call(a)
+
+    s.app(a.req("app")).queues.add(a.req("queue"), nowait: a.nowait, **fields)
   end
 
   OPS = {
@@ -88,12 +95,18 @@ module RubyOps
     "getUI" => ->(s, _) { s.client.ui },
     "listBranches" => ->(s, _) { s.client.branches },
     "getBranch" => ->(s, a) { s.client.get_branch(a.req("branch")) },
-    "listApps" => ->(s, _) { s.client.apps.all_names },
+    "listDeclarations" => ->(s, a) { s.client.cluster.declarations(since: a.opt("since")) },
+    "applyDeclarations" => ->(s, a) { s.client.cluster.apply(a.req("declarations")) },
+    "listApps" => ->(s, a) { cluster.call(a) ? s.client.cluster.apps : s.client.apps.all_names },
     "getApp" => ->(s, a) { s.client.apps.get(a.req("app")) },
     "putApp" => put_app,
     "postApp" => put_app,
-    "deleteApp" => ->(s, a) { s.client.apps.delete(a.req("app")) },
+    "deleteApp" => lambda do |s, a|
+      cluster.call(a) ? s.client.cluster.delete(a.req("app")) : s.client.apps.delete(a.req("app"))
+    end,
     "listInstances" => lambda do |s, a|
+      next s.client.cluster.instances(a.req("app"), details: a.opt("details") ? true : false) if cluster.call(a)
+
       instances = s.app(a.req("app")).instances
       a.opt("details") ? instances.all : instances.all_names
     end,
@@ -110,13 +123,19 @@ module RubyOps
     "postConsumer" => ->(s, a) { s.consumers(a).add(a.req("queue"), nowait: a.nowait) },
     "deleteConsumer" => ->(s, a) { s.consumers(a).delete(a.req("queue"), nowait: a.nowait) },
     "listQueues" => lambda do |s, a|
+      next s.client.cluster.queues(a.req("app"), details: a.opt("details") ? true : false) if cluster.call(a)
+
       queues = s.app(a.req("app")).queues
       a.opt("details") ? queues.all : queues.all_names
     end,
     "getQueue" => ->(s, a) { s.app(a.req("app")).queues.get(a.req("queue")) },
     "putQueue" => put_queue,
     "postQueue" => put_queue,
-    "deleteQueue" => ->(s, a) { s.app(a.req("app")).queues.delete(a.req("queue"), nowait: a.nowait) },
+    "deleteQueue" => lambda do |s, a|
+      next s.client.cluster.delete_queue(a.req("app"), a.req("queue")) if cluster.call(a)
+
+      s.app(a.req("app")).queues.delete(a.req("queue"), nowait: a.nowait)
+    end,
     "restartInstance" => ->(s, a) { s.instance(a.req("app"), a.req("instance")).restart(nowait: a.nowait) },
     "disableInstance" => ->(s, a) { s.instance(a.req("app"), a.req("instance")).disable(nowait: a.nowait) },
     "enableInstance" => ->(s, a) { s.instance(a.req("app"), a.req("instance")).enable(nowait: a.nowait) },

@@ -11,11 +11,16 @@
 require "json"
 require "cyme"
 
-# What Ruby itself gives every object, exception and generated model, which
-# says nothing about the SDK.
-INHERITED = [Object, Exception, Cyme::Models::Base].flat_map(&:public_instance_methods).uniq.freeze
+# What Ruby itself gives every object, exception, generated model and
+# Enumerable (ClusterList), which says nothing about the SDK.
+INHERITED = [Object, Exception, Cyme::Models::Base, Enumerable].flat_map(&:public_instance_methods).uniq.freeze
 CLASSES = {
   "Client" => Cyme::Client,
+  "Cluster" => Cyme::Cluster,
+  "Branch" => Cyme::Branch,
+  "Placement" => Cyme::Placement,
+  "ClusterList" => Cyme::ClusterList,
+  "ClusterChange" => Cyme::ClusterChange,
   "App" => Cyme::App,
   "Instance" => Cyme::Instance,
   "Apps" => Cyme::Resources::Apps,
@@ -61,8 +66,12 @@ constants = Cyme.constants.grep(/\A[A-Z][A-Z0-9_]+\z/).to_h do |name|
   [name.to_s, value.is_a?(Hash) ? "table" : value]
 end
 
+classes = CLASSES.transform_values { |klass| members(klass) }
+# The client's options, as the member "new": Client.new's parameters.
+classes["Client"]["new"] = parameters(Cyme::Client.instance_method(:initialize))
+
 puts JSON.generate(
-  classes: CLASSES.transform_values { |klass| members(klass) },
+  classes:,
   errors: errors.to_h { |klass| [klass.name.delete_prefix("Cyme::"), klass.superclass.name.delete_prefix("Cyme::")] },
   constants:
 )

@@ -23,6 +23,9 @@ The rules behind the table:
 - **Timeouts**: Python takes one `httpx.Timeout` (`DEFAULT_TIMEOUT` has a
   read and a connect part); Ruby takes Net::HTTP's `timeout` and
   `open_timeout`.
+- **Options**: the clients' constructors (`new`) take the same options,
+  `verify` and `ca_file` for HTTPS among them, but for the HTTP layer each
+  is built on.
 - **Models**: Python's read like dicts through pydantic (`model["key"]`,
   `to_dict()`); Ruby's through `[]`, `key?` and `to_h`. Both are left out
   of the comparison as the base classes' own.
@@ -63,6 +66,13 @@ IDIOMS = [
         "Client", None, "open_timeout", "Net::HTTP's connect timeout; Python's is part of timeout"
     ),
     Idiom("Client", None, "with_options(open_timeout)", "the same, per client"),
+    Idiom("Client", None, "new(open_timeout)", "the same, given to the client"),
+    Idiom(
+        "Client", "new(http_client)", None, "an httpx client to send through; Ruby's is Net::HTTP"
+    ),
+    Idiom(
+        "Client", None, "new(logger)", "Ruby's Logger; Python's log is the logging module's `cyme`"
+    ),
     Idiom("Client", None, "with_headers", "Ruby's per-call headers; Python's are extra_headers="),
     Idiom("Client", None, "with_headers(headers)", "the same"),
     Idiom("Client", None, "with_headers(&)", "a block, Ruby's way of scoping"),
@@ -83,6 +93,14 @@ IDIOMS = [
     Idiom("Task", "client", None, "the same, for a task"),
     Idiom("Task", "bind", None, "the same; Ruby's is Task.from_wire"),
     Idiom("Task", None, "url", "the task's URL; Python shows it in repr()"),
+    Idiom("Branch", "client", None, "the same, for a member of the cluster"),
+    Idiom("Branch", "bind", None, "the same; Ruby's is Branch.from_wire"),
+    Idiom("Placement", "client", None, "the same, for an instance placed on the cluster"),
+    Idiom("Placement", "bind", None, "the same; Ruby's is Placement.from_wire"),
+    Idiom("ClusterList", None, "each", "the parts, by Ruby's each; Python's for iterates them"),
+    Idiom("ClusterList", None, "each(&)", "a block, Ruby's way of iterating"),
+    Idiom("ClusterChange", None, "each", "the same"),
+    Idiom("ClusterChange", None, "each(&)", "the same"),
     Idiom("RawResponse", "status_code", "status", "the status rule"),
     Idiom("RawResponse", "method", "request_method", "the request rule"),
     Idiom("RawResponse", "url", "request_url", "the request rule"),
@@ -99,6 +117,11 @@ IDIOMS = [
 PER_CALL_OPTIONS = frozenset({"timeout", "max_retries", "extra_headers", "idempotency_key"})
 CLASSES = {
     "Client": cyme.Client,
+    "Cluster": cyme.Cluster,
+    "Branch": cyme.Branch,
+    "Placement": cyme.Placement,
+    "ClusterList": cyme.ClusterList,
+    "ClusterChange": cyme.ClusterChange,
     "App": cyme.App,
     "Instance": cyme.Instance,
     "Apps": cyme.Apps,
@@ -177,6 +200,8 @@ def python_members(cls: type) -> dict[str, list[str]]:
         found.update({key: [] for key in cls.model_fields})
     if is_dataclass(cls):
         found.update({field.name: [] for field in fields(cls)})
+    if cls is cyme.Client:
+        found["new"] = python_parameters(cls.__init__)  # its options, as Ruby's Client.new
     instance = sample(cls)
     if instance is not None:
         found.update({k: [] for k in vars(instance) if not k.startswith("_") and k not in found})

@@ -204,8 +204,9 @@ class DefaultAioHttpClient(DefaultAsyncHttpxClient):
 
     Give it to `AsyncClient(http_client=...)` for wire-speed concurrency. It
     is `DefaultAsyncHttpxClient` (the SDK's timeout and limits, cookies read
-    only from answers that set one) on `AiohttpTransport`, and takes the
-    keywords of `httpx.AsyncClient`. Its owner closes it (`async with`, or
+    only from answers that set one, `verify=` and `ca_file=` for a branch that
+    serves HTTPS) on `AiohttpTransport`, and takes the keywords of
+    `httpx.AsyncClient`. Its owner closes it (`async with`, or
     `aclose()`): `AsyncClient` does not close a client it was given, which may
     serve several.
     """

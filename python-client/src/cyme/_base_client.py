@@ -22,6 +22,7 @@ import logging
 import os
 import random
 import re
+import ssl
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
@@ -39,7 +40,7 @@ from ._exceptions import (
     InternalServerError,
     safe_url,
 )
-from ._http import SDK_HEADERS, DefaultAsyncHttpxClient, DefaultHttpxClient
+from ._http import SDK_HEADERS, CaFile, DefaultAsyncHttpxClient, DefaultHttpxClient, tls_verify
 from ._options import REQUEST_OPTIONS, RequestOptions
 from ._response import RawResponse, record, recording
 from ._routes import ROUTES, Route
@@ -136,12 +137,26 @@ def _identity(data: Any) -> Any:
     return data
 
 
+@functools.cache
+def _required_keys(kind: str) -> frozenset[str]:
+    """The keys every answer of a schema has: its model's required fields, by wire name."""
+    from . import types  # noqa: PLC0415 - deferred as in response_parser
+
+    fields = getattr(types, kind).model_fields
+    return frozenset(f.alias or name for name, f in fields.items() if f.is_required())
+
+
 def _fits(kind: str, data: Any) -> bool:
-    """Whether JSON data has the shape of a kind of answer (`Instance[]`, `string[]`...)."""
+    """Whether JSON data has the shape of a kind of answer (`Instance[]`, `string[]`...).
+
+    An object fits a schema when it has the schema's required keys: so an
+    `App` and the `ClusterChange` of `scope=cluster` (`App|ClusterChange`)
+    are told apart, as Ruby's Requestor#fits? does.
+    """
     if kind.endswith("[]"):
         return isinstance(data, list) and all(_fits(kind[:-2], item) for item in data)
     if kind[:1].isupper():
-        return isinstance(data, dict)
+        return isinstance(data, dict) and _required_keys(kind) <= data.keys()
     return not isinstance(data, dict | list)
 
 
@@ -201,6 +216,20 @@ def _split_arguments(
     return path, query, None if route.body_fields is None else body, cast("RequestOptions", options)
 
 
+def _unverified(exc: BaseException) -> ssl.SSLCertVerificationError | None:
+    """The failed certificate check behind a connection error, if that is what it is
+    (under httpx's and httpcore's errors, or aiohttp's)."""
+    found = None
+    seen: BaseException | None = exc
+    for _ in range(8):  # the deepest: aiohttp's error is one too, without the details
+        if seen is None:
+            break
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            found = seen
+        seen = seen.__cause__ or seen.__context__
+    return found
+
+
 def _route(operation_id: str) -> Route:
     try:
         return ROUTES[operation_id]
@@ -224,11 +253,17 @@ class BaseClient(Generic[HttpClientT]):
         max_retries: int | None = None,
         headers: Mapping[str, str] | None = None,
         http_client: HttpClientT | None = None,
+        verify: bool = True,
+        ca_file: CaFile = None,
     ) -> None:
         """A client of the branch at `base_url` (default: $CYME_URL, else localhost:8000).
 
         `token` defaults to $CYME_TOKEN. Given `http_client`, the client
-        sends through it and leaves closing it to its owner.
+        sends through it and leaves closing it to its owner. For a branch
+        that serves HTTPS, `ca_file` is the CA file to verify its
+        certificate with instead of the system's, and `verify=False` turns
+        the verification off (`_http.tls_verify`); they are the settings of
+        the httpx client made here, so given `http_client`, give them to it.
         """
         _configure_logging()
         self.base_url = normalize_base_url(
@@ -238,6 +273,12 @@ class BaseClient(Generic[HttpClientT]):
         self.timeout = C.DEFAULT_TIMEOUT if timeout is None else httpx.Timeout(timeout)
         self.max_retries = C.DEFAULT_MAX_RETRIES if max_retries is None else max_retries
         self._headers = dict(headers or {})
+        if http_client is not None and (verify is not True or ca_file is not None):
+            raise ValueError(
+                "verify= and ca_file= are settings of the httpx client: give them to "
+                "http_client (such as DefaultHttpxClient(ca_file=...))"
+            )
+        self._verify = tls_verify(verify, ca_file)
         self._owns_http = http_client is None
         self._http = self._make_http() if http_client is None else http_client
         # Each request carries the default headers that the httpx client does
@@ -275,6 +316,27 @@ class BaseClient(Generic[HttpClientT]):
         clone._owns_http = False
         clone._bind_resources()
         return clone
+
+    def _connect(self, url: str, **settings: Any) -> Self:
+        """A client of this class for another branch (a cluster member's `url`).
+
+        It has this client's token, timeout, retries and headers, and sends
+        through this client's connections, with their TLS settings (it need
+        not be closed, and stops working when this one is closed);
+        `settings` are the constructor's keywords (`token=`, `timeout=`...)
+        to change. Given `verify=` or `ca_file=`, it makes connections of its
+        own, to be closed.
+        """
+        defaults: dict[str, Any] = {
+            # "" and not None: None would fall back to $CYME_TOKEN.
+            "token": self._token or "",
+            "timeout": self.timeout,
+            "max_retries": self.max_retries,
+            "headers": self._headers,
+        }
+        if not {"verify", "ca_file"} & settings.keys():
+            defaults["http_client"] = self._http
+        return type(self)(url, **{**defaults, **settings})
 
     # -- requests ---------------------------------------------------------------
 
@@ -418,7 +480,37 @@ class BaseClient(Generic[HttpClientT]):
     def _connection_error(request: httpx.Request, exc: Exception) -> APIConnectionError:
         if isinstance(exc, httpx.TimeoutException):
             return APITimeoutError(request=request)
+        unverified = _unverified(exc)
+        if unverified is not None:
+            reason = getattr(unverified, "verify_message", None) or "refused"
+            return APIConnectionError(
+                request=request,
+                message=f"The branch's TLS certificate could not be verified ({reason}): "
+                "trust the CA that signed it with ca_file=PATH (verify=False turns the "
+                "check off, for tests only)",
+            )
+        if isinstance(exc, httpx.RemoteProtocolError) and request.url.scheme == "http":
+            # What a branch serving HTTPS does to a request in plain HTTP.
+            return APIConnectionError(
+                request=request,
+                message="Connection error, closed without an answer (a branch that "
+                "serves HTTPS needs an https:// URL)",
+            )
         return APIConnectionError(request=request)
+
+    def _no_answer(
+        self, request: httpx.Request, exc: httpx.TransportError, attempt: int, max_retries: int
+    ) -> APIConnectionError:
+        """The error of a request that got no answer: raised when it is not to be
+        retried, returned when it is."""
+        error = self._connection_error(request, exc)
+        if _unverified(exc) is not None:
+            # Another try would fail the same way; the message says why, without
+            # the chain of the transport's exceptions (kept as __context__).
+            raise error from None
+        if not self._should_retry(request, None, attempt, max_retries):
+            raise error from exc
+        return error
 
     def _process_response(
         self, route: Route, response: httpx.Response, cast_to: Callable[[Any], T]
@@ -446,7 +538,9 @@ class SyncAPIClient(BaseClient[httpx.Client]):
     """The base of `Client`: sends operations with blocking I/O."""
 
     def _make_http(self) -> httpx.Client:
-        return DefaultHttpxClient(timeout=self.timeout, headers=self._default_headers())
+        return DefaultHttpxClient(
+            timeout=self.timeout, headers=self._default_headers(), verify=self._verify
+        )
 
     @overload
     def _request(
@@ -520,9 +614,7 @@ class SyncAPIClient(BaseClient[httpx.Client]):
             try:
                 response = self._http.send(request)
             except httpx.TransportError as exc:
-                error = self._connection_error(request, exc)
-                if not self._should_retry(request, None, attempt, max_retries):
-                    raise error from exc
+                error = self._no_answer(request, exc, attempt, max_retries)
                 delay = self._retry_delay(attempt, None)
                 self._log_retry(request, attempt, delay, type(error).__name__)
             else:
@@ -573,7 +665,9 @@ class AsyncAPIClient(BaseClient[httpx.AsyncClient]):
     def _make_http(self) -> httpx.AsyncClient:
         # httpx's own transport; `http_client=DefaultAioHttpClient()` is aiohttp's
         # (cyme._aiohttp says why that one is not the default).
-        return DefaultAsyncHttpxClient(timeout=self.timeout, headers=self._default_headers())
+        return DefaultAsyncHttpxClient(
+            timeout=self.timeout, headers=self._default_headers(), verify=self._verify
+        )
 
     @overload
     async def _request(
@@ -640,9 +734,7 @@ class AsyncAPIClient(BaseClient[httpx.AsyncClient]):
             try:
                 response = await self._http.send(request)
             except httpx.TransportError as exc:
-                error = self._connection_error(request, exc)
-                if not self._should_retry(request, None, attempt, max_retries):
-                    raise error from exc
+                error = self._no_answer(request, exc, attempt, max_retries)
                 delay = self._retry_delay(attempt, None)
                 self._log_retry(request, attempt, delay, type(error).__name__)
             else:

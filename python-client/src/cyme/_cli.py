@@ -26,9 +26,10 @@ from typing import Any, TextIO
 
 from pydantic import BaseModel
 
+from . import types
 from ._client import Client
 from ._exceptions import APIError, APITimeoutError
-from .resources import App, Instance, Scheduled
+from .resources import App, Cluster, Instance, Scheduled
 
 Handler = Callable[[Client, argparse.Namespace], Any]
 
@@ -320,6 +321,75 @@ def _consumers_parser(nouns: Any, verb: Callable[..., argparse.ArgumentParser]) 
             sub.add_argument("queue")
 
 
+def _members(result: Any) -> Any:
+    """A cluster answer as one row per member: what it holds, or what went wrong."""
+    if isinstance(result, types.Placement):
+        print(f"{result.instance.name} on {result.branch} ({result.url})")
+        return NOTHING
+    rows = []
+    for part in result.branches:
+        if part.state != "ok":
+            said = part.detail or ""
+        elif part.items is None:
+            said = ""
+        else:
+            said = " ".join(str(i.get("name", i)) if isinstance(i, dict) else i for i in part.items)
+        rows.append({"BRANCH": part.branch, "STATE": part.state, "": said})
+    print(table(rows, ("BRANCH", "STATE", "")))
+    if result.stale:
+        print("(stale: the branch has lost the cluster's broker; this is its last view)")
+    return NOTHING
+
+
+def _cluster_parser(
+    nouns: Any, verb: Callable[..., argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
+    """`cyme branches`, and `cyme cluster apps|instances|queues|add|delete|place ...`
+    (`scope=cluster`)."""
+    group = nouns.add_parser(
+        "cluster", help="every member of the cluster: list, declare, place"
+    ).add_subparsers(dest="verb", required=True)
+
+    nouns.add_parser(
+        "branches", help="list this branch and the others it knows", parents=[common]
+    ).set_defaults(handler=lambda c, a: c.branches)
+
+    def shown(call: Callable[[Cluster, argparse.Namespace], Any]) -> Handler:
+        def handler(client: Client, args: argparse.Namespace) -> Any:
+            result = call(client.cluster, args)
+            return result if getattr(args, "json", False) else _members(result)
+
+        return handler
+
+    verb(group, "apps", shown(lambda c, a: c.apps()), "every member's apps")
+    verb(
+        group, "instances", shown(lambda c, a: c.instances(a.app)), "every member's instances"
+    ).add_argument("app")
+    verb(
+        group, "queues", shown(lambda c, a: c.queues(a.app)), "every member's queues of an app"
+    ).add_argument("app")
+    add = verb(
+        group,
+        "add",
+        shown(lambda c, a: c.add(a.app, broker=a.broker, arguments=a.arguments)),
+        "create or update an app on every member",
+    )
+    add.add_argument("app")
+    add.add_argument("--broker")
+    add.add_argument("--arguments")
+    verb(
+        group, "delete", shown(lambda c, a: c.delete(a.app)), "delete an app on every member"
+    ).add_argument("app")
+    place = verb(
+        group,
+        "place",
+        shown(lambda c, a: c.add_instance(a.app, branch=a.branch)),
+        "start an instance on the least-loaded member (or --branch ID)",
+    )
+    place.add_argument("app")
+    place.add_argument("--branch", metavar="ID")
+
+
 def build_parser() -> argparse.ArgumentParser:
     # The global options are accepted before and after the command words;
     # SUPPRESS keeps a later, absent copy from resetting an earlier one.
@@ -347,10 +417,6 @@ def build_parser() -> argparse.ArgumentParser:
         sub: argparse.ArgumentParser = group.add_parser(name, help=help, parents=[common])
         sub.set_defaults(handler=handler)
         return sub
-
-    nouns.add_parser(
-        "branches", help="list this branch and its neighbours", parents=[common]
-    ).set_defaults(handler=lambda c, a: c.branches)
 
     apps = nouns.add_parser("apps", help="apps: add, list, get, delete").add_subparsers(
         dest="verb", required=True
@@ -425,6 +491,7 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("name")
 
     _consumers_parser(nouns, verb)
+    _cluster_parser(nouns, verb, common)
     return parser
 
 

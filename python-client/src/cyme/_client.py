@@ -19,7 +19,9 @@ from .resources._sync.branch import BranchOperations
 
 if TYPE_CHECKING:
     from .resources._async.apps import AsyncApps
+    from .resources._async.cluster import AsyncCluster
     from .resources._sync.apps import Apps
+    from .resources._sync.cluster import Cluster
 
 __all__ = ["AsyncClient", "Client"]
 
@@ -33,13 +35,16 @@ class Client(BranchOperations):
     """
 
     apps: Apps
+    cluster: Cluster
 
     def _bind_resources(self) -> None:
         # Deferred: the resources, and with them the models and pydantic, load
         # with the first client rather than with `import cyme`.
         from .resources._sync.apps import Apps  # noqa: PLC0415
+        from .resources._sync.cluster import Cluster  # noqa: PLC0415
 
         self.apps = Apps(self)
+        self.cluster = Cluster(self)
 
 
 class AsyncClient(AsyncBranchOperations):
@@ -54,8 +59,11 @@ class AsyncClient(AsyncBranchOperations):
     """
 
     apps: AsyncApps
+    cluster: AsyncCluster
 
     def _bind_resources(self) -> None:
         from .resources._async.apps import AsyncApps  # noqa: PLC0415 - as Client's
+        from .resources._async.cluster import AsyncCluster  # noqa: PLC0415
 
         self.apps = AsyncApps(self)
+        self.cluster = AsyncCluster(self)

@@ -9,6 +9,8 @@ name with
 - the SDK's defaults: `DEFAULT_TIMEOUT`, `DEFAULT_CONNECTION_LIMITS` and
   `SDK_HEADERS` (headers given to the client override them), which a client
   of the SDK then need not add to each request;
+- `verify=` and `ca_file=`, the TLS settings of the SDK's clients (see
+  `tls_verify`);
 - cookies read from an answer only when it sets one. httpx reads every
   answer's headers through urllib's request and email's message classes, and
   under the cookie jar's lock, to find `Set-Cookie`: about 20 µs a call, a
@@ -19,6 +21,8 @@ name with
 
 from __future__ import annotations
 
+import os
+import ssl
 from collections.abc import Mapping
 from http.cookiejar import CookieJar
 from types import MappingProxyType
@@ -29,7 +33,7 @@ import httpx
 from . import _constants as C
 from ._version import __version__
 
-__all__ = ["SDK_HEADERS", "DefaultAsyncHttpxClient", "DefaultHttpxClient"]
+__all__ = ["SDK_HEADERS", "DefaultAsyncHttpxClient", "DefaultHttpxClient", "tls_verify"]
 
 SDK_HEADERS: Mapping[str, str] = MappingProxyType(
     {"Accept": "application/json", "User-Agent": f"cyme-python/{__version__}"}
@@ -38,6 +42,31 @@ SDK_HEADERS: Mapping[str, str] = MappingProxyType(
 
 CookieTypes = httpx.Cookies | CookieJar | dict[str, str] | list[tuple[str, str]] | None
 """What the `cookies=` of an httpx client takes."""
+
+CaFile = str | os.PathLike[str] | None
+"""A file of PEM certificates, the CAs to trust (`ca_file=`)."""
+
+
+def tls_verify(
+    verify: ssl.SSLContext | bool = True, ca_file: CaFile = None
+) -> ssl.SSLContext | bool:
+    """httpx's `verify=` for the SDK's `verify=` and `ca_file=`, the same options
+    as the Ruby SDK's.
+
+    `verify=True` checks the branch's certificate against the system's CAs
+    (httpx's, with `SSL_CERT_FILE` and `SSL_CERT_DIR`); `ca_file` against the
+    CAs of that file instead, such as the one that signed a branch's own
+    certificate; `verify=False` not at all (for tests: anyone between the
+    client and the branch could then read and change the requests, token
+    included). An `ssl.SSLContext` is taken as it is.
+    """
+    if ca_file is None:
+        return verify
+    if verify is False:
+        raise ValueError("ca_file= is a CA to verify the branch with: not with verify=False")
+    if isinstance(verify, ssl.SSLContext):
+        raise ValueError("ca_file= with an SSLContext: load it into the context instead")
+    return ssl.create_default_context(cafile=os.fspath(ca_file))
 
 
 def _with_sdk(headers: Mapping[str, str] | None) -> httpx.Headers:
@@ -72,7 +101,8 @@ class _SdkCookies:
 
 
 class DefaultHttpxClient(_SdkCookies, httpx.Client):
-    """An `httpx.Client` with the SDK's defaults, for `Client(http_client=...)`."""
+    """An `httpx.Client` with the SDK's defaults, for `Client(http_client=...)`;
+    `verify=` and `ca_file=` as `Client`'s (`tls_verify`)."""
 
     def __init__(
         self,
@@ -81,14 +111,23 @@ class DefaultHttpxClient(_SdkCookies, httpx.Client):
         limits: httpx.Limits = C.DEFAULT_CONNECTION_LIMITS,
         cookies: CookieTypes = None,
         headers: Mapping[str, str] | None = None,
+        verify: ssl.SSLContext | bool = True,
+        ca_file: CaFile = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(timeout=timeout, limits=limits, headers=_with_sdk(headers), **kwargs)
+        super().__init__(
+            timeout=timeout,
+            limits=limits,
+            headers=_with_sdk(headers),
+            verify=tls_verify(verify, ca_file),
+            **kwargs,
+        )
         self.cookies = cookies
 
 
 class DefaultAsyncHttpxClient(_SdkCookies, httpx.AsyncClient):
-    """An `httpx.AsyncClient` with the SDK's defaults, for `AsyncClient(http_client=...)`."""
+    """An `httpx.AsyncClient` with the SDK's defaults, for `AsyncClient(http_client=...)`;
+    `verify=` and `ca_file=` as `AsyncClient`'s (`tls_verify`)."""
 
     def __init__(
         self,
@@ -97,7 +136,15 @@ class DefaultAsyncHttpxClient(_SdkCookies, httpx.AsyncClient):
         limits: httpx.Limits = C.DEFAULT_CONNECTION_LIMITS,
         cookies: CookieTypes = None,
         headers: Mapping[str, str] | None = None,
+        verify: ssl.SSLContext | bool = True,
+        ca_file: CaFile = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(timeout=timeout, limits=limits, headers=_with_sdk(headers), **kwargs)
+        super().__init__(
+            timeout=timeout,
+            limits=limits,
+            headers=_with_sdk(headers),
+            verify=tls_verify(verify, ca_file),
+            **kwargs,
+        )
         self.cookies = cookies

@@ -15,6 +15,8 @@ module Cyme
     attr_reader :base_url
     # @return [Cyme::Resources::Apps]
     attr_reader :apps
+    # @return [Cyme::Cluster] the cluster the branch is a member of
+    attr_reader :cluster
     # @return [Cyme::Transport]
     attr_reader :transport
 
@@ -27,15 +29,19 @@ module Cyme
     # @param logger [Logger, nil] logs each request at debug level; with
     #   ENV["CYME_LOG"] == "debug" and no logger, logs to stderr
     # @param headers [Hash{String => String}] sent with every request
+    # @param verify [Boolean] for an https branch, whether to verify its
+    #   certificate; false only for tests (see ConnectionPool#initialize)
+    # @param ca_file [String, nil] for an https branch, the PEM file of the
+    #   CAs to verify it with, instead of the system's
     def initialize(base_url = ENV.fetch("CYME_URL", DEFAULT_BASE_URL), token: ENV.fetch("CYME_TOKEN", nil),
                    timeout: DEFAULT_TIMEOUT, open_timeout: DEFAULT_OPEN_TIMEOUT,
-                   max_retries: DEFAULT_MAX_RETRIES, logger: nil, headers: {})
+                   max_retries: DEFAULT_MAX_RETRIES, logger: nil, headers: {}, verify: true, ca_file: nil)
       attach(Transport.new(base_url, token:, timeout:, open_timeout:, max_retries:,
-                                     logger: logger || default_logger, headers:))
+                                     logger: logger || default_logger, headers:, verify:, ca_file:))
     end
 
     # This client with other defaults: a new client with the same URL,
-    # token, headers and logger; a setting left nil keeps its value, and this
+    # token, headers, logger and TLS settings; a setting left nil keeps its value, and this
     # client is left unchanged. Safe to call from any thread.
     #
     # The new client shares this one's connections, as the Python SDK's
@@ -87,11 +93,13 @@ module Cyme
     #   cyme.call("putAutoscale", app: "pycon", instance: "w1", max: 10, nowait: true)
     def call(operation_id, **args) = @requestor.call(operation_id, args)
 
-    # @return [Array<String>] this branch's id, then its neighbours'
+    # @return [Array<String>] this branch's id, then the members of its
+    #   cluster and its neighbours'
     def branches = call("listBranches")
 
     # @param id [String]
-    # @return [Cyme::Models::Branch] the branch's settings (a neighbour's are fetched through this one)
+    # @return [Cyme::Branch] the branch's settings and state (a member's or a
+    #   neighbour's are fetched through this one); Branch#connect gives a client of it
     def get_branch(id) = call("getBranch", branch: id)
 
     # @return [String] "pong": the branch answers (needs no token). The
@@ -179,6 +187,7 @@ module Cyme
       @transport = transport
       @base_url = transport.base_uri.to_s
       @apps = Resources::Apps.new(self)
+      @cluster = Cluster.new(self)
       @requestor = Requestor.new(self)
     end
 

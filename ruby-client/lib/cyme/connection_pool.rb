@@ -44,14 +44,31 @@ module Cyme
     # since when it is idle (monotonic seconds).
     Slot = Struct.new(:http, :generation, :idle_since)
 
+    # An https branch's certificate is verified against the system's CAs
+    # (OpenSSL's default paths, SSL_CERT_FILE), or against those of ca_file
+    # instead, such as the CA that signed a branch's own certificate; with
+    # verify: false it is not verified at all, which is for tests: anyone
+    # between the client and the branch could then read and change the
+    # requests, token included. The same options as the Python SDK's.
+    #
     # @param uri [URI::HTTP] the branch
-    def initialize(uri)
+    # @param verify [Boolean] whether to verify an https branch's certificate
+    # @param ca_file [String, nil] a PEM file of the CAs to verify it with
+    def initialize(uri, verify: true, ca_file: nil)
+      raise ArgumentError, "ca_file: is a CA to verify the branch with: not with verify: false" if ca_file && !verify
+      raise ArgumentError, "ca_file: cannot read #{ca_file}" if ca_file && !File.file?(ca_file.to_s)
+
       @uri = uri
+      @verify = verify
+      @ca_file = ca_file&.to_s
       @mutex = Mutex.new
       @idle = [] # the connection used last at the end
       @generation = 0
       @pid = Process.pid
     end
+
+    # @return [Hash{Symbol => Object}] verify: and ca_file:, for the pool of another branch
+    def tls_settings = { verify: @verify, ca_file: @ca_file }
 
     # Sends one request on an idle connection, or on a new one when every
     # connection is busy. No retry here: Transport decides that.
@@ -133,11 +150,19 @@ module Cyme
     def new_http
       http = Net::HTTP.new(@uri.host, @uri.port)
       http.use_ssl = @uri.scheme == "https"
+      tls(http) if http.use_ssl?
       http.keep_alive_timeout = IDLE_TIMEOUT
       # Net::HTTP would silently retry some requests once; the retries are
       # Transport's alone, so that they are counted, logged and spaced.
       http.max_retries = 0
       http
+    end
+
+    # OpenSSL loads here, with the first https connection (see
+    # Transport::CONNECTION_ERRORS).
+    def tls(http)
+      http.verify_mode = @verify ? OpenSSL::SSL::VERIFY_PEER : OpenSSL::SSL::VERIFY_NONE
+      http.ca_file = @ca_file if @ca_file
     end
 
     def finish(http)

@@ -9,9 +9,12 @@ module Cyme
   # through #call.
   class Requestor
     # The kinds of answer bound to the client, so that they reach their own
-    # resources (`app.instances`, `instance.autoscale`); other schemas are
-    # plain Models.
-    BOUND = { "App" => App, "Instance" => Instance }.freeze
+    # resources (`app.instances`, `instance.autoscale`, `branch.connect`), or
+    # with helpers of their own (ClusterList); other schemas are plain Models.
+    BOUND = {
+      "App" => App, "Instance" => Instance, "Branch" => Branch, "Placement" => Placement,
+      "ClusterList" => ClusterList, "ClusterChange" => ClusterChange
+    }.freeze
     # A parameter of a path template, such as `{app}`.
     PATH_PARAMETER = /\{(\w+)\}/
     # Each operation's path template cut into its text and its parameters,
@@ -134,12 +137,16 @@ module Cyme
     end
 
     # Whether JSON data has the shape of a kind of answer (`Instance[]`, `string[]`...):
-    # how one kind or another (`string[]|Instance[]`) is told apart.
+    # how one kind or another (`string[]|Instance[]`) is told apart. An object
+    # fits a schema when it has the schema's required keys, so that an App and
+    # the ClusterChange of `scope=cluster` (`App|ClusterChange`) differ.
     def fits?(kind, data)
       return data.is_a?(Array) && data.all? { |item| fits?(kind.delete_suffix("[]"), item) } if kind.end_with?("[]")
-      return data.is_a?(Hash) if kind.match?(SCHEMA_KIND)
+      return data.is_a?(Hash) && required_keys?(kind, data) if kind.match?(SCHEMA_KIND)
 
       !data.is_a?(Hash) && !data.is_a?(Array)
     end
+
+    def required_keys?(kind, data) = Models.const_get(kind, false)::REQUIRED.all? { |key| data.key?(key) }
   end
 end

@@ -45,7 +45,10 @@ module Cyme
     # @param max_retries [Integer] retries after the first attempt
     # @param logger [Logger, nil] where to log requests at debug level
     # @param headers [Hash{String => String}] sent with every request
-    def initialize(base_url, token:, timeout:, open_timeout:, max_retries:, logger:, headers:)
+    # @param verify [Boolean] whether to verify an https branch's certificate
+    # @param ca_file [String, nil] the CAs to verify it with (see ConnectionPool)
+    def initialize(base_url, token:, timeout:, open_timeout:, max_retries:, logger:, headers:, verify: true,
+                   ca_file: nil)
       @base_uri = self.class.parse_base_url(base_url)
       @token = token
       @timeout = timeout
@@ -55,7 +58,7 @@ module Cyme
       @headers = headers.transform_keys(&:to_s).freeze
       @url = @base_uri.to_s.freeze
       @fixed_headers = fixed_headers.freeze
-      @pool = ConnectionPool.new(@base_uri)
+      @pool = ConnectionPool.new(@base_uri, verify:, ca_file:)
       @thread_key = :"cyme_headers_#{object_id}"
       @raw_key = :"cyme_raw_response_#{object_id}"
     end
@@ -69,9 +72,20 @@ module Cyme
     # @param max_retries [Integer, nil]
     # @return [Transport]
     def with_options(timeout: nil, open_timeout: nil, max_retries: nil)
-      copy = dup
-      copy.__send__(:change_options, timeout || @timeout, open_timeout || @open_timeout, max_retries || @max_retries)
-      copy
+      dup.tap { |copy| copy.__send__(:change_options, timeout, open_timeout, max_retries) }
+    end
+
+    # A transport of another branch (a cluster member) with this one's
+    # token, timeouts, retries, logger, headers and TLS settings (verify,
+    # ca_file), and connections of its own.
+    #
+    # @param base_url [String]
+    # @param options [Hash] #initialize's keywords to change
+    # @return [Transport]
+    def for_url(base_url, **options)
+      self.class.new(base_url, **{ token: @token, timeout: @timeout, open_timeout: @open_timeout,
+                                   max_retries: @max_retries, logger: @logger, headers: @headers,
+                                   **@pool.tls_settings, **options })
     end
 
     # Normalises a branch URL: "http://:8000" means localhost, a missing
@@ -184,9 +198,9 @@ module Cyme
     private
 
     def change_options(timeout, open_timeout, max_retries)
-      @timeout = timeout
-      @open_timeout = open_timeout
-      @max_retries = max_retries
+      @timeout = timeout || @timeout
+      @open_timeout = open_timeout || @open_timeout
+      @max_retries = max_retries || @max_retries
     end
 
     # The retry rule, the same as the Python SDK's.
@@ -244,10 +258,48 @@ module Cyme
       log { "#{call.http_method} #{call.path} -> timeout" }
       [nil, APITimeoutError.new(request_method: call.http_method, request_url: call.url)]
     rescue *connection_errors => e
-      reason = e.class.name
-      log { "#{call.http_method} #{call.path} -> #{reason}" }
-      [nil, APIConnectionError.new(request_method: call.http_method, request_url: call.url,
-                                   message: "Connection error: #{call.http_method} #{call.url}: #{reason}")]
+      log { "#{call.http_method} #{call.path} -> #{e.class.name}" }
+      [nil, connection_error(call, e)]
+    end
+
+    # The APIConnectionError to retry after for a failed connection, or
+    # raised at once for a certificate that was refused: another try would
+    # fail the same way, and the message says why, without the OpenSSL
+    # error under it (Exception#cause).
+    def connection_error(call, error)
+      unverified = unverified_reason(error)
+      raise unverified_error(call, unverified), cause: nil if unverified
+
+      APIConnectionError.new(request_method: call.http_method, request_url: call.url,
+                             message: connection_message(call, error))
+    end
+
+    # Why the branch's certificate was refused (OpenSSL's reason), or nil
+    # for another error.
+    def unverified_reason(error)
+      return nil unless defined?(OpenSSL::SSL::SSLError) && error.is_a?(OpenSSL::SSL::SSLError)
+
+      error.message[/certificate verify failed \((.+?)\)/, 1] || error.message[/hostname .* does not match the server/]
+    end
+
+    def unverified_error(call, reason)
+      APIConnectionError.new(
+        request_method: call.http_method, request_url: call.url,
+        message: "The branch's TLS certificate could not be verified (#{reason}): trust the CA that signed it " \
+                 "with ca_file: PATH (verify: false turns the check off, for tests only): " \
+                 "#{call.http_method} #{call.url}"
+      )
+    end
+
+    # What a branch serving HTTPS does to a request in plain HTTP: closes
+    # the connection, which Net::HTTP reads as the end of the file.
+    def connection_message(call, error)
+      if error.is_a?(EOFError) && base_uri.scheme == "http"
+        return "Connection error, closed without an answer (a branch that serves HTTPS needs an https:// URL): " \
+               "#{call.http_method} #{call.url}"
+      end
+
+      "Connection error: #{call.http_method} #{call.url}: #{error.class.name}"
     end
 
     # CONNECTION_ERRORS, and OpenSSL::SSL::SSLError once an https connection

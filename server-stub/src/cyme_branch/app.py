@@ -13,6 +13,7 @@ import asyncio
 import dataclasses
 import logging
 import signal
+import ssl
 from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
 
@@ -100,11 +101,14 @@ async def serve(
     port: int,
     shutdown_timeout: float = 30.0,
     ready: Callable[[Branch], None] | None = None,
+    *,
+    ssl_context: ssl.SSLContext | None = None,
 ) -> None:
     """Serve until SIGTERM or SIGINT, then finish the requests in flight.
 
     Port 0 is a free port, chosen by the system; once listening, the branch's
-    config holds the real one, and `ready(branch)` is called.
+    config holds the real one, and `ready(branch)` is called. With
+    `ssl_context` (cli.tls_context) it serves HTTPS.
     """
     await branch.start()
     server = _Server(
@@ -117,9 +121,10 @@ async def serve(
     runner = web.ServerRunner(server, shutdown_timeout=shutdown_timeout)
     try:
         await runner.setup()
-        await web.TCPSite(runner, host, port).start()
+        await web.TCPSite(runner, host, port, ssl_context=ssl_context).start()
         if port == 0:
             branch.config = dataclasses.replace(branch.config, port=runner.addresses[0][1])
+        branch.listening()
         stopping = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):

@@ -7,14 +7,19 @@ import fcntl
 import logging
 import os
 import shutil
-import socket
+import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+import jsonschema_rs
+
 from . import __version__
 from .auth import TokenAuth
 from .browsers import ANY_ADDRESS, BrowserPolicy
+from .cluster import Cluster, ClusterSettings, Shapes, load_average
+from .cluster.membership import utc
 from .faults import FaultInjector
 from .idempotency import FILE_NAME as IDEMPOTENCY_NAME
 from .idempotency import IdempotencyCache
@@ -32,6 +37,7 @@ log = logging.getLogger("cyme.branch")
 
 DB_NAME = ".branch.sqlite3"  # a dot name: no instance can be called that
 LOCK_NAME = ".branch.lock"
+ID_NAME = ".branch-id"  # the id given to a branch started without --id
 WORKER_FILES = frozenset({"worker.log", "worker.pid", "worker.statedb"})
 # Celery's state database may be several files (`worker.statedb.dat`, ...),
 # depending on the dbm module the worker's Python has.
@@ -65,14 +71,33 @@ class BranchConfig:
     # (browsers.py), beyond its own.
     allow_origins: tuple[str, ...] = ()
     allow_hosts: tuple[str, ...] = ()
+    # Served over HTTPS (--tls-cert, --tls-key): its URL and its pages'
+    # origin are https.
+    tls: bool = False
 
     @property
     def restart_policy(self) -> RestartPolicy:
         return RestartPolicy(self.restart_max, self.restart_window, self.sup_interval)
 
     @staticmethod
-    def default_id() -> str:
-        return socket.gethostname().split(".", 1)[0] or "branch"
+    def default_id(directory: Path) -> str:
+        """The id kept in `DIR/.branch-id`, or a new UUID kept there."""
+        path = directory / ID_NAME
+        try:
+            kept = path.read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            kept = ""
+        except (OSError, UnicodeDecodeError) as exc:
+            raise BranchError(f"cannot read {path}: {type(exc).__name__}") from None
+        if kept:
+            return kept
+        ident = str(uuid.uuid4())
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            path.write_text(ident + "\n", encoding="utf-8")
+        except OSError as exc:
+            raise BranchError(f"cannot keep the branch id in {path}: {exc.strerror}") from None
+        return ident
 
 
 class Branch:
@@ -82,20 +107,27 @@ class Branch:
         supervisor: Supervisor,
         spec: Spec,
         neighbours: Neighbours | None = None,
+        cluster: ClusterSettings | None = None,
     ) -> None:
         self.config = config
         self.supervisor = supervisor
         self.spec = spec
         self.validator = RequestValidator(spec)
-        self.auth = TokenAuth(config.token)
+        cluster = cluster or ClusterSettings(token=config.token)
+        # Members call each other with the cluster token: it opens this branch too.
+        self.auth = TokenAuth(config.token, cluster.token)
         self.browsers = BrowserPolicy(
             listen_host=config.host,
             has_token=config.token is not None,
             allow_hosts=config.allow_hosts,
             allow_origins=config.allow_origins,
+            scheme=self.scheme,
         )
         self.faults = FaultInjector() if config.allow_fault_injection else None
         self.neighbours = neighbours or Neighbours([], 5.0, None, spec)
+        name_shape = jsonschema_rs.validator_for(spec.schema("Name"))
+        shapes = Shapes(spec.schema("AppInput"), spec.schema("QueueInput"))
+        self.cluster = Cluster(self, cluster, name_shape.is_valid, shapes)
         self._lock: IO[str] | None = None
         self._store: Store | None = None
         self._idempotency: IdempotencyCache | None = None
@@ -128,12 +160,16 @@ class Branch:
         return self._idempotency
 
     @property
+    def scheme(self) -> str:
+        return "https" if self.config.tls else "http"
+
+    @property
     def url(self) -> str:
         """The branch's URL, without a trailing slash (`localhost` for every interface)."""
         host = "localhost" if self.config.host in ANY_ADDRESS else self.config.host
         if ":" in host:
             host = f"[{host}]"
-        return f"http://{host}:{self.config.port}"
+        return f"{self.scheme}://{host}:{self.config.port}"
 
     def describe(self) -> dict[str, Any]:
         config = self.config
@@ -148,6 +184,13 @@ class Branch:
             "version": __version__,
             "restart_max": config.restart_max,
             "restart_window": config.restart_window,
+            "state": "alive",
+            "last_seen": utc(time.time()),
+            "started": utc(self.cluster.started),
+            "instances": self.store.instance_count(),
+            "load": load_average(),
+            "cluster": self.cluster.name,
+            "stale": False,
         }
 
     async def start(self) -> None:
@@ -166,10 +209,15 @@ class Branch:
         instances = self._store.all_instances()
         self._remove_leftovers({i.name for i in instances})
         await self.supervisor.resume([WorkerSpec.of(i, directory) for i in instances])
+        await self.cluster.start(directory)
         log.info(
             "branch %s: %d instances up, state in %s", self.config.id, len(instances), directory
         )
         self._supervising = asyncio.create_task(self._supervise())
+
+    def listening(self) -> None:
+        """The branch listens (its URL is known): it may join its cluster."""
+        self.cluster.join()
 
     async def stop(self) -> None:
         if self._supervising is not None:
@@ -178,6 +226,7 @@ class Branch:
             self._supervising = None
         if self.background:
             await asyncio.gather(*self.background, return_exceptions=True)
+        await self.cluster.stop()
         await self.neighbours.close()
         await self.supervisor.close()
         if self._store is not None:

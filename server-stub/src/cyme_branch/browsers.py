@@ -15,7 +15,8 @@ rules (openapi.yaml, "Browsers"):
   compared: an attacker controls the name, not the port, and an SSH tunnel
   or a port mapping reaches the branch under another port.
 - **Origin** (cross-site requests): a request that carries `Origin` must
-  come from the branch's own origin (`http://` and the request's Host) or
+  come from the branch's own origin (its scheme, `http://` or with TLS
+  `https://`, and the request's Host) or
   from one given with `--allow-origin`; `Origin: null` never does. A
   request without `Origin` marked `Sec-Fetch-Site: cross-site` is refused
   too. Programs (curl, the SDKs) send neither header.
@@ -202,7 +203,10 @@ class BrowserPolicy:
         has_token: bool,
         allow_hosts: Iterable[str] = (),
         allow_origins: Iterable[str] = (),
+        scheme: str = "http",
     ) -> None:
+        # The scheme of the branch's own pages: https when it serves TLS.
+        self.scheme = scheme
         extra_hosts = {allowed_host_argument(h) for h in allow_hosts}
         self.origins = frozenset(parse_origin(o) for o in allow_origins)
         # None: no Host rule (a branch with a token, and no --allow-host).
@@ -287,7 +291,7 @@ class BrowserPolicy:
         own = self._own.get(authority)
         if own is None and authority not in self._own:
             parts = split_authority(authority)
-            own = serialize_origin("http", *parts) if parts is not None else None
+            own = serialize_origin(self.scheme, *parts) if parts is not None else None
             if len(self._own) >= HOSTS_KEPT:
                 self._own.clear()
             self._own[authority] = own

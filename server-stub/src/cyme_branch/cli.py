@@ -8,7 +8,8 @@ supervisor) knows where it is without polling it:
      "version": "1.0.0"}
 
 `url` has no trailing slash and names the port really bound (`HOST:0` binds
-a free port).
+a free port); it is https:// when the branch serves TLS (`--tls-cert`,
+`--tls-key`).
 """
 
 from __future__ import annotations
@@ -18,22 +19,29 @@ import asyncio
 import json
 import logging
 import os
+import re
+import ssl
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
+from urllib.parse import urlsplit
 
 from . import __version__
 from .app import serve
 from .auth import TOKEN_ENV, is_loopback
-from .branch import Branch, BranchConfig, BranchError
+from .branch import ID_NAME, Branch, BranchConfig, BranchError
 from .browsers import ANY_ADDRESS, allowed_host_argument, parse_origin
+from .cluster import DEFAULT_HEARTBEAT, DEFAULT_NAME, ClusterSettings
+from .cluster.membership import kombu_module
 from .logs import LineHandler
 from .peers import Neighbours, Peer
 from .spec import Spec
 from .supervisor import Supervisor
 from .supervisor.simulated import SimulatedSupervisor
 
+# Where the branch finds the cluster's broker when no --cluster is given.
+CLUSTER_ENV = "CYME_CLUSTER_URL"
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 
@@ -94,6 +102,23 @@ def host(text: str) -> str:
         raise argparse.ArgumentTypeError(f"bad host {text!r}: {exc}") from None
 
 
+def cluster_name(text: str) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", text):
+        raise argparse.ArgumentTypeError(
+            f"bad cluster name {text!r}: 1 to 64 letters, digits, '_' or '-'"
+        )
+    return text
+
+
+def advertised_url(text: str) -> str:
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise argparse.ArgumentTypeError(f"bad URL {text!r}: give http(s)://HOST:PORT")
+    if parts.query or parts.fragment or parts.username or parts.password:
+        raise argparse.ArgumentTypeError(f"bad URL {text!r}: no query, fragment or user")
+    return text.rstrip("/")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cyme-branch",
@@ -108,7 +133,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="[HOST]:PORT",
         help=f"where to listen (default {DEFAULT_HOST}:{DEFAULT_PORT}; port 0: a free one)",
     )
-    parser.add_argument("-i", "--id", help="the branch id (default: the host name)")
+    parser.add_argument(
+        "-i",
+        "--id",
+        help=f"the branch id (default: a UUID, made once and kept in DIR/{ID_NAME})",
+    )
     parser.add_argument(
         "-D",
         "--instance-dir",
@@ -196,6 +225,18 @@ def build_parser() -> argparse.ArgumentParser:
         "branch answers loopback names only, against DNS rebinding)",
     )
     parser.add_argument(
+        "--tls-cert",
+        type=Path,
+        metavar="PATH",
+        help="serve HTTPS with this certificate (PEM, the chain after it); needs --tls-key",
+    )
+    parser.add_argument(
+        "--tls-key",
+        type=Path,
+        metavar="PATH",
+        help="the private key of --tls-cert (PEM, without a passphrase)",
+    )
+    parser.add_argument(
         "--peer",
         action="append",
         default=[],
@@ -208,6 +249,48 @@ def build_parser() -> argparse.ArgumentParser:
         default=5.0,
         metavar="SECONDS",
         help="how long to wait for a neighbour (default 5)",
+    )
+    cluster = parser.add_argument_group("cluster")
+    cluster.add_argument(
+        "--cluster",
+        metavar="BROKER_URL",
+        default=os.environ.get(CLUSTER_ENV) or None,
+        help=f"join the cluster on this broker, Redis or RabbitMQ (or set {CLUSTER_ENV})",
+    )
+    cluster.add_argument(
+        "--cluster-name",
+        type=cluster_name,
+        default=DEFAULT_NAME,
+        metavar="NAME",
+        help=f"the cluster's name, to keep several on one broker apart (default {DEFAULT_NAME})",
+    )
+    cluster.add_argument(
+        "--heartbeat",
+        type=positive_seconds,
+        default=DEFAULT_HEARTBEAT,
+        metavar="SECONDS",
+        help="seconds between two announcements; a member silent for 3 is lost "
+        f"(default {DEFAULT_HEARTBEAT:g})",
+    )
+    cluster.add_argument(
+        "--advertise-url",
+        type=advertised_url,
+        metavar="URL",
+        help="the URL members reach this branch at (default: the URL it serves, "
+        "which is localhost when it listens on every interface)",
+    )
+    cluster.add_argument(
+        "--cluster-token-file",
+        type=Path,
+        metavar="PATH",
+        help="the token sent to members and to --peer neighbours, and accepted from them "
+        "(default: the branch's own token)",
+    )
+    cluster.add_argument(
+        "--cluster-ca-file",
+        type=Path,
+        metavar="PATH",
+        help="trust this CA for members' and neighbours' https URLs (default: the system's)",
     )
     parser.add_argument(
         "--allow-fault-injection",
@@ -225,9 +308,9 @@ def fail(message: str) -> NoReturn:
     sys.exit(2)
 
 
-def read_token(path: Path | None) -> str | None:
+def read_token(path: Path | None, env: str | None = TOKEN_ENV) -> str | None:
     if path is None:
-        return os.environ.get(TOKEN_ENV, "").strip() or None
+        return os.environ.get(env, "").strip() or None if env else None
     try:
         token = path.read_text(encoding="utf-8").strip()
     except (OSError, UnicodeDecodeError) as exc:
@@ -235,6 +318,47 @@ def read_token(path: Path | None) -> str | None:
     if not token:
         fail(f"the token file {path} is empty")
     return token
+
+
+class _EncryptedKey(Exception):
+    """The key file asks for a passphrase, which the branch has no way to take."""
+
+
+def _no_passphrase() -> str:
+    # Without this, OpenSSL would prompt for the passphrase on the terminal.
+    raise _EncryptedKey
+
+
+def tls_context(cert: Path | None, key: Path | None) -> ssl.SSLContext | None:
+    """The server's TLS settings from --tls-cert and --tls-key (None without
+    either): TLS 1.2 at least, Python's ciphers. Each failure names the flag
+    and the file, never what the file holds."""
+    if cert is None and key is None:
+        return None
+    if cert is None or key is None:
+        given, missing = ("--tls-cert", "--tls-key") if key is None else ("--tls-key", "--tls-cert")
+        fail(f"{given} needs {missing}: a certificate is served with its private key")
+    for flag, path in (("--tls-cert", cert), ("--tls-key", key)):
+        try:
+            path.read_bytes()
+        except OSError as exc:
+            fail(f"cannot read {flag} {path}: {exc.strerror or type(exc).__name__}")
+    try:
+        # Whether the certificate file parses, apart from the key.
+        ssl.create_default_context(cafile=str(cert))
+    except (ssl.SSLError, ValueError):
+        fail(f"--tls-cert {cert} holds no PEM certificate")
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    try:
+        context.load_cert_chain(cert, key, password=_no_passphrase)
+    except _EncryptedKey:
+        fail(f"--tls-key {key} is encrypted: give the key without its passphrase")
+    except ssl.SSLError as exc:
+        if exc.reason == "KEY_VALUES_MISMATCH":
+            fail(f"--tls-key {key} is not the private key of --tls-cert {cert}")
+        fail(f"--tls-key {key} holds no PEM private key")
+    return context
 
 
 def make_supervisor(kind: str, config: BranchConfig) -> Supervisor:
@@ -251,6 +375,34 @@ def make_supervisor(kind: str, config: BranchConfig) -> Supervisor:
         timeout=config.control_timeout,
         policy=config.restart_policy,
     )
+
+
+def cluster_settings(args: argparse.Namespace, token: str | None) -> ClusterSettings:
+    """The cluster options, checked; the cluster token is by default the branch's."""
+    ca_file = args.cluster_ca_file
+    if ca_file is not None and not ca_file.is_file():
+        fail(f"the CA file {ca_file} cannot be read")
+    if args.cluster is not None:
+        cluster_needs_kombu(args.cluster)
+    return ClusterSettings(
+        broker_url=args.cluster,
+        name=args.cluster_name,
+        heartbeat=args.heartbeat,
+        advertise_url=args.advertise_url,
+        token=read_token(args.cluster_token_file, env=None) or token,
+        ca_file=str(ca_file) if ca_file else None,
+        timeout=args.peer_timeout,
+    )
+
+
+def cluster_needs_kombu(url: str) -> None:
+    """Exit 2 unless kombu (and the broker's client library) can be had."""
+    try:
+        kombu_module().Connection(url).transport  # noqa: B018 (loads the transport's library)
+    except ImportError as exc:
+        fail(f"--cluster needs {exc.name}: pip install 'cyme-branch[cluster]'")
+    except Exception as exc:  # kombu's own error for a URL it cannot use
+        fail(f"--cluster: not a broker URL kombu can use ({type(exc).__name__})")
 
 
 def announce(branch: Branch) -> None:
@@ -270,6 +422,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     host, port = args.address
     token = read_token(args.token_file)
+    tls = tls_context(args.tls_cert, args.tls_key)
     if token is None and not is_loopback(host) and not args.insecure_bind:
         fail(
             f"without a token the branch serves loopback only, not {host}: "
@@ -284,11 +437,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:
         fail(f"cannot open the log file {args.logfile}: {exc.strerror}")
     logging.basicConfig(level=args.loglevel, handlers=[LineHandler(stream)])
+    directory = args.instance_dir.resolve()
+    try:
+        ident = args.id or BranchConfig.default_id(directory)
+    except BranchError as exc:
+        fail(str(exc))
     config = BranchConfig(
-        id=args.id or BranchConfig.default_id(),
+        id=ident,
         host=host,
         port=port,
-        directory=args.instance_dir.resolve(),
+        directory=directory,
         loglevel=args.loglevel,
         logfile=args.logfile,
         sup_interval=args.sup_interval,
@@ -300,13 +458,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         metrics_public=args.metrics_public,
         allow_origins=tuple(args.allow_origin),
         allow_hosts=tuple(args.allow_host),
+        tls=tls is not None,
     )
     spec = Spec.load(args.spec)
+    cluster = cluster_settings(args, token)
+    ca_file = Path(cluster.ca_file) if cluster.ca_file else None
     try:
-        neighbours = Neighbours(peers, args.peer_timeout, token, spec)
+        neighbours = Neighbours(peers, args.peer_timeout, cluster.token, spec, ca_file)
     except ValueError as exc:
         fail(str(exc))
-    branch = Branch(config, make_supervisor(args.supervisor, config), spec, neighbours)
+    branch = Branch(config, make_supervisor(args.supervisor, config), spec, neighbours, cluster)
     log = logging.getLogger("cyme.branch")
     if token:
         log.info("a bearer token is required on every route but /ping")
@@ -326,7 +487,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         log.warning("fault injection is on: the Cyme-Fault header is obeyed")
     log.info("cyme-branch %s: id %s, state in %s", __version__, config.id, config.directory)
     try:
-        asyncio.run(serve(branch, host, port, ready=announce))
+        asyncio.run(serve(branch, host, port, ready=announce, ssl_context=tls))
     except BranchError as exc:
         log.error("cannot start: %s", exc)
         return 1

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import depth, docs, scheduled, tasks, ui
 from .browsers import Page
+from .cluster import Declaration, scope
 from .metrics import CONTENT_TYPE as METRICS_TYPE
 from .operations import Handler, Reply, nothing, template_target
 from .peers import ID_HEADER
@@ -62,13 +63,36 @@ async def get_openapi(branch: Branch, inputs: Inputs, _: None) -> Reply:
 
 
 async def list_branches(branch: Branch, inputs: Inputs, _: None) -> Reply:
-    return _ok([branch.config.id, *await branch.neighbours.ids()])
+    return _ok(await branch.cluster.ids())
 
 
 async def get_branch(branch: Branch, inputs: Inputs, _: None) -> Reply:
-    if inputs.path["branch"] == branch.config.id:
+    ident = inputs.path["branch"]
+    if ident == branch.config.id:
         return _ok(branch.describe())
-    return _ok(await branch.neighbours.describe(inputs.path["branch"]))
+    member = branch.cluster.describe(ident)
+    if member is not None:
+        return _ok(member)
+    return _ok(await branch.neighbours.describe(ident))
+
+
+# the cluster's declarations
+
+
+async def list_declarations(branch: Branch, inputs: Inputs, _: None) -> Reply:
+    held = branch.cluster.declarations
+    since = float(inputs.query.get("since", 0))
+    return _ok({"digest": held.digest, "declarations": [d.public() for d in held.all(since)]})
+
+
+def declarations_valid(branch: Branch, inputs: Inputs) -> list[Declaration]:
+    return scope.declarations_of(inputs.body)
+
+
+async def apply_declarations(
+    branch: Branch, inputs: Inputs, declarations: list[Declaration]
+) -> Reply:
+    return _ok(await scope.apply(branch, declarations, LOCAL))
 
 
 # apps
@@ -492,7 +516,9 @@ _PUT_AUTOSCALE = Handler(bounds_in_order, put_autoscale, serial=True)
 _PUT_CONSUMER = Handler(queue_declared, put_consumer, serial=True, target=consumer_target)
 _PUT_QUEUE = Handler(app_exists, put_queue)
 
-HANDLERS: Mapping[str, Handler[Any]] = {
+# The operations as this branch does them, whatever the scope (the cluster's
+# declarations are applied with these).
+LOCAL: Mapping[str, Handler[Any]] = {
     "ping": Handler(nothing, ping),
     "getOpenAPI": Handler(nothing, get_openapi),
     "getDocs": Handler(nothing, docs.get_docs),
@@ -547,6 +573,23 @@ HANDLERS: Mapping[str, Handler[Any]] = {
     "getTaskState": Handler(task_followable, tasks.state),
     "getTaskResult": Handler(task_followable, tasks.result),
     "waitTaskResult": Handler(task_followable, tasks.wait),
+}
+
+HANDLERS: Mapping[str, Handler[Any]] = {
+    **LOCAL,
+    "listDeclarations": Handler(nothing, list_declarations),
+    "applyDeclarations": Handler(declarations_valid, apply_declarations),
+    # ?scope=cluster: every live member (cluster/scope.py).
+    "listApps": scope.scoped(LOCAL["listApps"], scope.read()),
+    "listInstances": scope.scoped(LOCAL["listInstances"], scope.read("instances")),
+    "listQueues": scope.scoped(LOCAL["listQueues"], scope.read("queues")),
+    "putApp": scope.scoped(_PUT_APP, scope.declare_app),
+    "postApp": scope.scoped(_PUT_APP, scope.declare_app),
+    "deleteApp": scope.scoped(LOCAL["deleteApp"], scope.delete_app),
+    "putQueue": scope.scoped(_PUT_QUEUE, scope.declare_queue),
+    "postQueue": scope.scoped(_PUT_QUEUE, scope.declare_queue),
+    "deleteQueue": scope.scoped(LOCAL["deleteQueue"], scope.delete_queue),
+    "createInstance": scope.scoped(LOCAL["createInstance"], scope.place, ("branch",)),
 }
 
 # The operations whose answer is an HTML page: each with the page and its

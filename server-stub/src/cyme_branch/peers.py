@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -44,7 +46,14 @@ class Neighbours:
     """The neighbours of a branch. What they say is checked against the spec:
     a neighbour that answers nonsense is a bad gateway, not a branch."""
 
-    def __init__(self, peers: list[Peer], timeout: float, token: str | None, spec: Spec) -> None:
+    def __init__(
+        self,
+        peers: list[Peer],
+        timeout: float,
+        token: str | None,
+        spec: Spec,
+        ca_file: Path | None = None,
+    ) -> None:
         self.peers = peers
         self._branch_shape = jsonschema_rs.validator_for(spec.schema("Branch"))
         self._name_shape = jsonschema_rs.validator_for(spec.schema("Name"))
@@ -54,11 +63,16 @@ class Neighbours:
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._seconds = timeout
         self._headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self._ssl = ssl.create_default_context(cafile=str(ca_file)) if ca_file else None
         self._session: aiohttp.ClientSession | None = None
 
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None:
-            self._session = aiohttp.ClientSession(timeout=self._timeout, headers=self._headers)
+            self._session = aiohttp.ClientSession(
+                timeout=self._timeout,
+                headers=self._headers,
+                connector=aiohttp.TCPConnector(ssl=self._ssl or True),
+            )
         return self._session
 
     async def close(self) -> None:
@@ -72,6 +86,10 @@ class Neighbours:
         if unknown:
             await asyncio.gather(*(self._learn(peer) for peer in unknown))
         return [peer.id for peer in self.peers if peer.id is not None]
+
+    def url_of(self, ident: str) -> str:
+        """The URL of the neighbour `ident` (one `ids()` listed)."""
+        return next(peer.url for peer in self.peers if peer.id == ident)
 
     async def describe(self, ident: str) -> dict[str, Any]:
         """Ask the neighbour `ident` to describe itself."""

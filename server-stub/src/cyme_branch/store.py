@@ -271,6 +271,10 @@ class Store:
         )
         return [r[0] for r in rows]
 
+    def instance_count(self) -> int:
+        count: int = self._db.execute("SELECT COUNT(*) FROM instance").fetchone()[0]
+        return count
+
     def instance_exists(self, name: str) -> bool:
         """Whether any app has an instance of that name."""
         row = self._db.execute("SELECT 1 FROM instance WHERE name = ?", (name,)).fetchone()

@@ -1,8 +1,8 @@
 """The resources of the API: collections (`Apps`, `Instances`, ...) and bound models.
 
-`App`, `Instance`, `Scheduled` and `Task` are models bound to the `Client`
-that fetched them; `AsyncApp`, `AsyncInstance`, `AsyncScheduled` and
-`AsyncTask` to an `AsyncClient`. Each client has its own
+`App`, `Instance`, `Scheduled`, `Task`, `Branch` and `Placement` are models
+bound to the `Client` that fetched them; their `Async` twins to an
+`AsyncClient`. Each client has its own
 classes (`_sync/` and `_async/`), made from one source: see
 `_async/__init__.py`.
 
@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from ._async.apps import AsyncApp, AsyncApps
     from ._async.branch import AsyncBranchOperations
+    from ._async.cluster import AsyncBranch, AsyncCluster, AsyncPlacement
     from ._async.consumers import AsyncConsumers
     from ._async.instances import AsyncInstance, AsyncInstances
     from ._async.queues import AsyncQueues
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from ._async.tasks import AsyncTask, AsyncTasks
     from ._sync.apps import App, Apps
     from ._sync.branch import BranchOperations
+    from ._sync.cluster import Branch, Cluster, Placement
     from ._sync.consumers import Consumers
     from ._sync.instances import Instance, Instances
     from ._sync.queues import Queues
@@ -35,10 +37,13 @@ if TYPE_CHECKING:
 _MODULES = {
     "App": "apps",
     "Apps": "apps",
+    "Branch": "cluster",
     "BranchOperations": "branch",
+    "Cluster": "cluster",
     "Consumers": "consumers",
     "Instance": "instances",
     "Instances": "instances",
+    "Placement": "cluster",
     "Queues": "queues",
     "Scheduled": "scheduled",
     "Task": "tasks",
@@ -50,18 +55,24 @@ __all__ = [
     "Apps",
     "AsyncApp",
     "AsyncApps",
+    "AsyncBranch",
     "AsyncBranchOperations",
+    "AsyncCluster",
     "AsyncConsumers",
     "AsyncInstance",
     "AsyncInstances",
+    "AsyncPlacement",
     "AsyncQueues",
     "AsyncScheduled",
     "AsyncTask",
     "AsyncTasks",
+    "Branch",
     "BranchOperations",
+    "Cluster",
     "Consumers",
     "Instance",
     "Instances",
+    "Placement",
     "Queues",
     "Scheduled",
     "Task",

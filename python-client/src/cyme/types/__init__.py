@@ -1,19 +1,31 @@
-"""The models of the Cyme branch API, generated from openapi.yaml."""
+"""The models of the Cyme branch API, generated from openapi.yaml.
+
+`ClusterList` and `ClusterChange` are the generated ones with a few helpers
+(`_cluster.py`).
+"""
 
 from ._base import CymeModel
+from ._cluster import ClusterChange, ClusterList
 from ._generated import (
     App,
     AppInput,
     Autoscale,
     AutoscaleInput,
     Branch,
+    ClusterPart,
     Consumer,
     ConsumerExchange,
+    Declaration,
+    DeclarationList,
+    DeclarationsApplied,
+    DeclarationsAppliedFailedItem,
+    DeclarationsInput,
     Instance,
     InstanceInput,
     LastExit,
     Ok,
     Operation,
+    Placement,
     Problem,
     ProblemError,
     Progress,
@@ -41,14 +53,23 @@ __all__ = [
     "Autoscale",
     "AutoscaleInput",
     "Branch",
+    "ClusterChange",
+    "ClusterList",
+    "ClusterPart",
     "Consumer",
     "ConsumerExchange",
     "CymeModel",
+    "Declaration",
+    "DeclarationList",
+    "DeclarationsApplied",
+    "DeclarationsAppliedFailedItem",
+    "DeclarationsInput",
     "Instance",
     "InstanceInput",
     "LastExit",
     "Ok",
     "Operation",
+    "Placement",
     "Problem",
     "ProblemError",
     "Progress",

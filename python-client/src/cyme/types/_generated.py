@@ -1,6 +1,6 @@
 # Generated from openapi.yaml by datamodel-code-generator (tools/generate_models.py);
 # do not edit.
-# openapi.yaml sha256: dbde98a8491c8f02aba64807399488431e6cf2dad9fd9316462575a480f90167
+# openapi.yaml sha256: 7ef3b2c1a021f546da3bd793fd2d47c9be7d017aae6ec5a512115987cae03a0a
 """Models of the component schemas of openapi.yaml."""
 
 from __future__ import annotations
@@ -26,37 +26,6 @@ class Scheduled(CymeModel):
 
 class Ok(CymeModel):
     ok: str
-
-
-class Branch(CymeModel):
-    """A branch and its settings."""
-
-    id: str
-    """
-    A name: 1 to 128 letters, digits and `_ @ : -`, in segments separated
-    by single dots.
-    """
-    url: str
-    """Where the branch serves its API."""
-    port: int
-    loglevel: str
-    logfile: str | None
-    """The branch's log file; null when it logs to stderr."""
-    sup_interval: float
-    """Seconds between two rounds of the supervisor."""
-    supervisor: str
-    """
-    The kind of supervisor running the instances: `simulated` (the
-    default) or `celery` (real workers).
-    """
-    version: str
-    restart_max: int
-    """
-    A worker that would need more restarts than this within
-    `restart_window` seconds is put in `failed` (`--restart-max`).
-    """
-    restart_window: float
-    """Seconds over which restarts are counted (`--restart-window`)."""
 
 
 class InstanceInput(CymeModel):
@@ -257,6 +226,104 @@ class Problem(CymeModel):
     """
 
 
+class ClusterPart(CymeModel):
+    """What one member answered to a cluster-wide request."""
+
+    branch: str
+    """
+    A name: 1 to 128 letters, digits and `_ @ : -`, in segments separated
+    by single dots.
+    """
+    url: str
+    """The member's URL, as it announced it."""
+    state: Literal["ok", "error", "unreachable"]
+    """
+    `ok`: it answered; `error`: it answered with an error (`status`,
+    `detail`); `unreachable`: it did not answer in time, or could not
+    be reached (`detail`).
+    """
+    status: int | None = None
+    """The status it answered; left out when it did not answer."""
+    detail: str | None = None
+    """What went wrong; left out when nothing did."""
+    items: list[dict[str, Any]] | list[str] | None = None
+    """
+    Its answer, when `ok`; the names, or the objects with
+    `details=true`.
+    """
+
+
+class ClusterList(CymeModel):
+    """A read with `scope=cluster`, one part per member, this branch first."""
+
+    scope: Any
+    stale: bool
+    """
+    True when this branch has lost the cluster's broker and answers
+    from its last view.
+    """
+    branches: list[ClusterPart]
+
+
+class Declaration(CymeModel):
+    """An app or a queue declared, or deleted, on the whole cluster."""
+
+    kind: Literal["app", "queue"]
+    app: str
+    """A name that is not one of the branch's own routes."""
+    queue: str | None = None
+    """The queue's name, for a queue."""
+    version: float
+    """
+    Seconds since the epoch by the declaring branch's clock, never
+    behind a version it had seen.
+    """
+    origin: str
+    """The branch it was declared on."""
+    deleted: bool
+    """True for a deletion."""
+    fields: dict[str, Any]
+    """
+    The fields declared (an app's or a queue's input); passwords are
+    masked when listed.
+    """
+
+
+class DeclarationList(CymeModel):
+    digest: str
+    """What members announce to tell whether they hold the same declarations."""
+    declarations: list[Declaration]
+
+
+class DeclarationsInput(CymeModel):
+    declarations: list[Declaration]
+
+
+class DeclarationsAppliedFailedItem(CymeModel):
+    kind: str
+    app: str
+    """A name that is not one of the branch's own routes."""
+    queue: str | None = None
+    """
+    A name: 1 to 128 letters, digits and `_ @ : -`, in segments separated
+    by single dots.
+    """
+    detail: str
+
+
+class DeclarationsApplied(CymeModel):
+    applied: int
+    """Declarations newer than what this branch held, now applied and kept."""
+    skipped: int
+    """Declarations no newer than what it held."""
+    failed: list[DeclarationsAppliedFailedItem]
+    """
+    Declarations kept but whose change failed here (an app whose
+    instances would not stop), with why.
+    """
+    digest: str
+
+
 class LastExit(CymeModel):
     """How a worker last exited."""
 
@@ -400,6 +467,57 @@ class TaskResultAnswer(CymeModel):
     result: Any
 
 
+class Branch(CymeModel):
+    """A branch and its settings."""
+
+    id: str
+    """
+    A name: 1 to 128 letters, digits and `_ @ : -`, in segments separated
+    by single dots.
+    """
+    url: str
+    """Where the branch serves its API."""
+    port: int
+    loglevel: str
+    logfile: str | None
+    """The branch's log file; null when it logs to stderr."""
+    sup_interval: float
+    """Seconds between two rounds of the supervisor."""
+    supervisor: str
+    """
+    The kind of supervisor running the instances: `simulated` (the
+    default) or `celery` (real workers).
+    """
+    version: str
+    restart_max: int
+    """
+    A worker that would need more restarts than this within
+    `restart_window` seconds is put in `failed` (`--restart-max`).
+    """
+    restart_window: float
+    """Seconds over which restarts are counted (`--restart-window`)."""
+    state: Literal["alive", "lost"]
+    """
+    `lost` for a cluster member silent for 3 heartbeats (see "Cluster");
+    a branch describing itself is `alive`.
+    """
+    last_seen: AwareDatetime
+    """When this branch last heard from it (now, for itself)."""
+    started: AwareDatetime
+    """When the branch started."""
+    instances: int
+    """How many instances it runs."""
+    load: float
+    """Its 1-minute load average, over its CPUs."""
+    cluster: str | None
+    """The name of its cluster; null when it is in none."""
+    stale: bool
+    """
+    True when this branch has lost the cluster's broker: what it says
+    of a member is from before (see "Cluster").
+    """
+
+
 class App(CymeModel):
     """An application; its fields are the defaults of its instances."""
 
@@ -506,6 +624,35 @@ class Instance(CymeModel):
     """
     last_exit: LastExit | None
     """How the worker last exited; null while it never did."""
+
+
+class ClusterChange(CymeModel):
+    """An app or queue declared or deleted with `scope=cluster`."""
+
+    scope: Any
+    stale: bool
+    """
+    True when this branch has lost the cluster's broker; members it
+    did not reach get the declaration when it is back.
+    """
+    declaration: Declaration
+    """An app or a queue declared, or deleted, on the whole cluster."""
+    branches: list[ClusterPart]
+
+
+class Placement(CymeModel):
+    """An instance created with `scope=cluster`, and the member that took it."""
+
+    scope: Any
+    branch: str
+    """
+    A name: 1 to 128 letters, digits and `_ @ : -`, in segments separated
+    by single dots.
+    """
+    url: str
+    """The URL of the member that took it."""
+    instance: Instance
+    """A Celery worker instance."""
 
 
 class Operation(CymeModel):

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from ... import types
     from ..._options import RequestOptions
     from .apps import AsyncApp, AsyncApps
+    from .cluster import AsyncBranch, AsyncCluster
     from .scheduled import AsyncScheduled
 
 
@@ -27,6 +28,8 @@ class AsyncBranchOperations(AsyncCalls):
 
     apps: AsyncApps
     """The apps of the branch; the client binds them when it is made."""
+    cluster: AsyncCluster
+    """The cluster the branch is a member of (`scope=cluster`); bound as `apps` is."""
 
     async def ping(self, **options: Unpack[RequestOptions]) -> str:
         """Check that the branch is up; returns `"pong"` (`ping`)."""
@@ -44,9 +47,17 @@ class AsyncBranchOperations(AsyncCalls):
         """The branch's HTML admin page (`getUI`); it needs no token."""
         return await self.call("getUI", **options)
 
-    async def get_branch(self, id: str, **options: Unpack[RequestOptions]) -> types.Branch:
-        """Describe this branch, or a neighbour by its id (`getBranch`)."""
-        return await self.call("getBranch", branch=id, **options)
+    async def get_branch(self, id: str, **options: Unpack[RequestOptions]) -> AsyncBranch:
+        """Describe this branch, or a member of its cluster or a neighbour, by its id
+        (`getBranch`); `connect()` on the answer gives a client of that branch."""
+        from .cluster import AsyncBranch  # noqa: PLC0415 - deferred as in _scheduled
+
+        return await self._request(
+            "getBranch",
+            path={"branch": id},
+            cast_to=lambda data: AsyncBranch.bind(self, data),
+            options=options,
+        )
 
     async def get_operation(self, id: str, **options: Unpack[RequestOptions]) -> types.Operation:
         """Where a change asked for with nowait stands, by its `id` (`getOperation`)."""
@@ -65,7 +76,8 @@ class AsyncBranchOperations(AsyncCalls):
 
     @property
     async def branches(self) -> list[str]:
-        """Ids of this branch and of its neighbours (`listBranches`)."""
+        """Ids of this branch (first), of the members of its cluster and of its
+        neighbours (`listBranches`)."""
         return await self.call("listBranches")
 
     async def add(

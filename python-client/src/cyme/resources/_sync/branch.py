@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from ... import types
     from ..._options import RequestOptions
     from .apps import App, Apps
+    from .cluster import Branch, Cluster
     from .scheduled import Scheduled
 
 
@@ -28,6 +29,8 @@ class BranchOperations(SyncCalls):
 
     apps: Apps
     """The apps of the branch; the client binds them when it is made."""
+    cluster: Cluster
+    """The cluster the branch is a member of (`scope=cluster`); bound as `apps` is."""
 
     def ping(self, **options: Unpack[RequestOptions]) -> str:
         """Check that the branch is up; returns `"pong"` (`ping`)."""
@@ -45,9 +48,17 @@ class BranchOperations(SyncCalls):
         """The branch's HTML admin page (`getUI`); it needs no token."""
         return self.call("getUI", **options)
 
-    def get_branch(self, id: str, **options: Unpack[RequestOptions]) -> types.Branch:
-        """Describe this branch, or a neighbour by its id (`getBranch`)."""
-        return self.call("getBranch", branch=id, **options)
+    def get_branch(self, id: str, **options: Unpack[RequestOptions]) -> Branch:
+        """Describe this branch, or a member of its cluster or a neighbour, by its id
+        (`getBranch`); `connect()` on the answer gives a client of that branch."""
+        from .cluster import Branch  # noqa: PLC0415 - deferred as in _scheduled
+
+        return self._request(
+            "getBranch",
+            path={"branch": id},
+            cast_to=lambda data: Branch.bind(self, data),
+            options=options,
+        )
 
     def get_operation(self, id: str, **options: Unpack[RequestOptions]) -> types.Operation:
         """Where a change asked for with nowait stands, by its `id` (`getOperation`)."""
@@ -66,7 +77,8 @@ class BranchOperations(SyncCalls):
 
     @property
     def branches(self) -> list[str]:
-        """Ids of this branch and of its neighbours (`listBranches`)."""
+        """Ids of this branch (first), of the members of its cluster and of its
+        neighbours (`listBranches`)."""
         return self.call("listBranches")
 
     def add(
