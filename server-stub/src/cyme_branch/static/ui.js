@@ -70,7 +70,10 @@
 
   // -- what the branch holds, as parts per branch -------------------------------------------
 
-  const model = {self: null, cluster: false, apps: [], views: new Map()};
+  // members: the branches the table shows; answering: who answered the last
+  // read of the apps, and how (a change has the branches read again).
+  const model = {self: null, cluster: false, apps: [], views: new Map(), members: [],
+    answering: null};
 
   function onePart(items) {
     return [{branch: model.self, url: location.origin + "/", state: "ok", items: items}];
@@ -81,9 +84,13 @@
       const found = await read(path);
       return {changed: found.changed, parts: onePart(found.body)};
     }
-    const sep = path.indexOf("?") < 0 ? "?" : "&";
-    const found = await read(path + sep + "scope=cluster");
+    const found = await read(path + scope(path.indexOf("?") < 0 ? "?" : "&"));
     return {changed: found.changed, parts: found.body.branches};
+  }
+
+  // `?scope=cluster` (after `sep`) when the page reads a cluster, else nothing.
+  function scope(sep) {
+    return model.cluster ? sep + "scope=cluster" : "";
   }
 
   async function detectCluster() {
@@ -196,12 +203,17 @@
   // -- branches ---------------------------------------------------------------------------
 
   async function readBranches() {
-    const ids = (await call("GET", "/branches")).body || [];
-    model.self = model.self || ids[0];
+    const listed = (await call("GET", "/branches")).body || [];
+    model.self = model.self || listed[0];
+    // A member that left the list (lost: killed, or out of reach) is still
+    // described by this branch until it forgets it: shown lost, not dropped.
+    const ids = listed.concat(model.members.filter((id) => !listed.includes(id)));
     const described = await Promise.all(ids.map((id) => call("GET", "/branches/" + enc(id))));
+    model.members = ids.filter((id, i) => listed.includes(id) || described[i].status === 200);
     const rows = $("#branch-rows");
     rows.replaceChildren();
     ids.forEach((id, i) => {
+      if (!model.members.includes(id)) return;
       const answer = described[i];
       const ok = answer.status === 200;
       const branch = ok ? answer.body : {};
@@ -234,7 +246,8 @@
       deleteButton, h("p", {class: "message", role: "alert"}),
     ]);
     deleteButton.addEventListener("click", () => confirmThen(deleteButton,
-      "Delete app " + name + "?", () => act(actions, () => call("DELETE", "/" + enc(name)))));
+      "Delete app " + name + "?",
+      () => act(actions, () => call("DELETE", "/" + enc(name) + scope("?")))));
     const placement = model.cluster ? field("On branch", "branch", {placeholder: "any"}) : null;
     const addInstance = form("add-instance", [
       field("Instance name", "instance", {placeholder: "generated"}),
@@ -243,13 +256,17 @@
       h("button", {type: "submit", text: "Add instance"}),
     ], (f) => {
       const instance = value(f, "instance");
+      const member = value(f, "branch");
+      // The cluster places only instances it names (a named create is this
+      // branch's own, and would ignore the member chosen).
+      if (instance && member && member !== model.self) {
+        return unnamed("instance", "leave it empty: the cluster names what it places");
+      }
       const body = {};
       if (value(f, "pool")) body.pool = value(f, "pool");
       let path = "/" + enc(name) + "/instances" + (instance ? "/" + enc(instance) : "");
-      if (model.cluster) {
-        // The cluster places it, on the member named or on the least loaded.
-        path += "?scope=cluster" + (value(f, "branch") ? "&branch=" + enc(value(f, "branch")) : "");
-      }
+      // The cluster places it, on the member named or on the least loaded.
+      if (!instance) path += scope("?") + (member ? "&branch=" + enc(member) : "");
       return call("POST", path, body);
     });
     view.section = h("section", {class: "app", "data-app": name, "aria-labelledby": id}, [
@@ -527,6 +544,11 @@
       polls++;
       const apps = await readParts("/");
       model.apps = appNames(apps.parts);
+      const answering = apps.parts.map((part) => part.branch + ":" + part.state).join();
+      if (model.answering !== null && answering !== model.answering) {
+        readBranches().catch(() => {}); // a member came, went or stopped answering
+      }
+      model.answering = answering;
       const views = await Promise.all(model.apps.map(async (name) => {
         const view = appView(name);
         try {
@@ -636,7 +658,7 @@
       const name = value(f, "app");
       if (!name) return unnamed("app", "give the app a name");
       const body = value(f, "broker") ? {broker: value(f, "broker")} : {};
-      return call("PUT", "/" + enc(name) + (model.cluster ? "?scope=cluster" : ""), body);
+      return call("PUT", "/" + enc(name) + scope("?"), body);
     });
   });
 
