@@ -10,10 +10,11 @@ with a token the page asks for it, and the token goes nowhere but the
 `Authorization` header. axe-core (npm, `make test-server` installs it)
 finds no serious or critical accessibility violation.
 
-These run against one branch; the same steps against a 3-branch cluster
-wait for the cluster (`?scope=cluster` reads), which the page detects.
-Until then, the page's cluster view is checked against canned answers in
-the cluster's shapes (`ClusterList`), served with the page's own headers.
+These run against one branch; test_ui_cluster.py plays the steps that
+change with the cluster against a live 3-branch cluster. Here, the page's
+cluster view is also checked against canned answers in the cluster's
+shapes (`ClusterList`, a member out of reach), served with the page's own
+headers.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from typing import Any
 
 import httpx
 import pytest
-from chromium import Canned, console, csp_violations, page_server, wait_until
+from chromium import Canned, page_server, wait_until
 from contract import unique
 from ui_page import (
     AXE,
@@ -36,9 +37,12 @@ from ui_page import (
     css,
     field_error,
     fill,
+    no_policy_violations,
     open_details,
+    open_marked,
     open_ui,
     row,
+    still_the_same_document,
     wait_cell,
 )
 
@@ -61,20 +65,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveBranch]:
 
 @pytest.fixture
 def page(browser: Any, live: LiveBranch) -> Any:
-    open_ui(browser, live.url)
-    console(browser)  # drop what came before
-    # Gone if the page is loaded again: what a test sees came without a reload.
-    browser.execute_script("window.__sameDocument = true;")
-    return browser
-
-
-def still_the_same_document(driver: Any) -> bool:
-    return bool(driver.execute_script("return window.__sameDocument === true"))
-
-
-def no_policy_violations(driver: Any) -> None:
-    assert csp_violations(driver) == []
-    assert not [m for m in console(driver) if "Content Security Policy" in m]
+    return open_marked(browser, live.url)
 
 
 def test_the_page_is_served_with_uplot_inlined_and_no_token(live: LiveBranch):

@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from chromium import wait_until
+from chromium import console, csp_violations, wait_until
 
 AXE = Path(__file__).resolve().parent / "browser" / "node_modules" / "axe-core" / "axe.min.js"
 
@@ -28,6 +28,25 @@ def open_ui(driver: Any, url: str) -> None:
             " || !document.getElementById('login').hidden"
         ),
     )
+
+
+def open_marked(driver: Any, url: str) -> Any:
+    """The page loaded afresh, its console emptied, and marked: the mark is
+    gone if the page is loaded again, so what a test sees after it came
+    without a reload (`still_the_same_document`)."""
+    open_ui(driver, url)
+    console(driver)  # drop what came before
+    driver.execute_script("window.__sameDocument = true;")
+    return driver
+
+
+def still_the_same_document(driver: Any) -> bool:
+    return bool(driver.execute_script("return window.__sameDocument === true"))
+
+
+def no_policy_violations(driver: Any) -> None:
+    assert csp_violations(driver) == []
+    assert not [m for m in console(driver) if "Content Security Policy" in m]
 
 
 def css(driver: Any, selector: str) -> Any:
