@@ -5,9 +5,10 @@ redis-server and reads the cluster through b0 (`?scope=cluster`). The
 steps of test_ui_page.py that change with the cluster are played again:
 the members listed, apps made cluster-wide and instances placed on the
 member chosen, autoscale bounds set on b0's own instance while another
-member's instance links to that member's page, and a member killed with
-`kill -9` behind the page's back shown lost without a reload while the
-page goes on working with the others.
+member's instance links to that member's page, a 422 beside its field, a
+worker killed on another member and a member killed with `kill -9`, both
+behind the page's back, shown without a reload, and the login of a
+cluster whose members have a token.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from ui_page import (
     no_policy_violations,
     open_details,
     open_marked,
+    open_ui,
     row,
     still_the_same_document,
     wait_cell,
@@ -40,13 +42,14 @@ from cyme_branch.testing import LiveBranch, LiveCluster, RedisServer
 pytestmark = pytest.mark.slow
 
 HEARTBEAT = 0.5
+TOKEN = "ui-cluster-token-5b2e"
 WAIT = 30.0  # seconds, at most, for what the cluster does (polled)
 
 
 @pytest.fixture(scope="module")
 def cluster(redis_server: RedisServer) -> Iterator[LiveCluster]:
     """Shared by the tests that leave every member running (unique names keep them apart)."""
-    with LiveCluster(redis_server.url(), 3, heartbeat=HEARTBEAT) as live:
+    with LiveCluster(redis_server.url(), 3, heartbeat=HEARTBEAT, fault_injection=True) as live:
         yield live
 
 
@@ -196,3 +199,58 @@ def test_a_member_killed_behind_the_page_s_back_shows_lost_without_a_reload(
         assert row(page, app, name).get_attribute("data-branch") == b1.id
         assert held_by(b1, app, name)
         assert still_the_same_document(page)
+
+
+def test_a_422_of_the_cluster_shows_beside_its_field(page: Any, cluster: LiveCluster):
+    b0 = cluster.members[0]
+    app = cluster_app(b0)
+    mine = add_instance(page, app, b0)
+    form = open_details(page, app, mine).find_element("css selector", '[data-form="autoscale"]')
+    fill(form, min="6", max="3")
+    assert wait_until(page, lambda d: field_error(form, "min")) == "must be at most max (3)"
+    assert field_error(form, "max") == ""
+    new_app = css(page, "#app-form")
+    fill(new_app, app="no spaces")
+    assert wait_until(page, lambda d: field_error(new_app, "app"))
+    assert all(
+        "no spaces" not in httpx.get(f"{m.url}/", timeout=10).json() for m in cluster.members
+    )
+
+
+def test_a_worker_killed_on_another_member_shows_without_a_reload(page: Any, cluster: LiveCluster):
+    b0, b1, _ = cluster.members
+    app = cluster_app(b0)
+    theirs = place(b0, app, b1)
+    assert wait_cell(page, app, theirs, "state", "running")
+    assert cell_text(page, app, theirs, "restarts") == "0"
+    # Not the page: a request of the test's own, to b1 itself, kills the worker.
+    fault = {"Cyme-Fault": f"kill=SIGKILL; id={unique('fault')}"}
+    httpx.get(f"{b1.url}/{app}/instances/{theirs}", headers=fault, timeout=10)
+    assert wait_cell(page, app, theirs, "exit", "SIGKILL")
+    assert wait_cell(page, app, theirs, "restarts", "1")
+    assert wait_cell(page, app, theirs, "state", "running")
+    assert still_the_same_document(page)
+
+
+def test_log_in_to_a_cluster_with_its_token(browser: Any, redis_server: RedisServer):
+    """Members with a token: the page asks for it, and then shows every member's instances."""
+    with LiveCluster(redis_server.url(), 3, heartbeat=HEARTBEAT, token=TOKEN) as live:
+        b0, _, b2 = live.members
+        auth = {"Authorization": f"Bearer {TOKEN}"}
+        app = unique("secret")
+        httpx.put(f"{b0.url}/{app}?scope=cluster", headers=auth, timeout=15).raise_for_status()
+        placed = httpx.post(
+            f"{b0.url}/{app}/instances?scope=cluster&branch={b2.id}", headers=auth, timeout=15
+        ).json()["instance"]["name"]
+        browser.execute_script("sessionStorage.clear()")
+        open_ui(browser, b0.url)
+        login = css(browser, "#login")
+        assert login.is_displayed()
+        login.find_element("id", "login-token").send_keys(TOKEN)
+        login.find_element("css selector", "button[type=submit]").click()
+        assert row(browser, app, placed).get_attribute("data-branch") == b2.id
+        assert TOKEN not in browser.current_url
+        assert TOKEN not in browser.page_source
+        assert all(TOKEN not in member.log_text() for member in live.members)
+        css(browser, "#logout").click()
+        assert browser.execute_script("return sessionStorage.getItem('cyme.token')") is None
