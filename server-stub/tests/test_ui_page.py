@@ -266,8 +266,8 @@ def canned(body: object, status: int = 200) -> Canned:
     return status, {"Content-Type": kind}, json.dumps(body).encode()
 
 
-def cluster_list(parts: list[dict[str, object]]) -> Canned:
-    return canned({"scope": "cluster", "stale": False, "branches": parts})
+def cluster_list(parts: list[dict[str, object]], stale: bool = False) -> Canned:
+    return canned({"scope": "cluster", "stale": stale, "branches": parts})
 
 
 def instance(name: str, state: str = "running") -> dict[str, object]:
@@ -307,7 +307,7 @@ def test_a_cluster_is_shown_member_by_member(browser: Any):
             {
                 "/ui": (200, {**page.headers, "Content-Type": ui.CONTENT_TYPE}, page.html.encode()),
                 "/?scope=cluster": cluster_list(
-                    [part("b1", here, ["pycon"]), part("b2", there, ["pycon"]), lost]
+                    [part("b1", here, ["pycon"]), part("b2", there, ["pycon"]), lost], stale=True
                 ),
                 "/branches": canned(["b1", "b2", "b3"]),
                 "/branches/b1": canned({"id": "b1", "url": here, "supervisor": "simulated"}),
@@ -336,6 +336,7 @@ def test_a_cluster_is_shown_member_by_member(browser: Any):
         assert link.get_attribute("href") == f"{there}ui"
         assert cell_text(browser, "pycon", "w2", "state") == "backoff"
         assert "b3: unreachable (did not answer)" in css(browser, "#status").text
+        assert "Stale: this branch has lost the cluster's broker" in css(browser, "#status").text
         assert "unreachable" in css(browser, '#branch-rows tr[data-branch="b3"]').text
         queues = app_section(browser, "pycon").find_elements("css selector", "tr[data-queue]")
         assert [q.text.split()[:3] for q in queues] == [

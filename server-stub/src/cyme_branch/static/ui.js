@@ -85,7 +85,7 @@
       return {changed: found.changed, parts: onePart(found.body)};
     }
     const found = await read(path + scope(path.indexOf("?") < 0 ? "?" : "&"));
-    return {changed: found.changed, parts: found.body.branches};
+    return {changed: found.changed, parts: found.body.branches, stale: !!found.body.stale};
   }
 
   // `?scope=cluster` (after `sep`) when the page reads a cluster, else nothing.
@@ -577,7 +577,10 @@
       }
       const notes = views.flatMap((v) => v.instanceNotes || []);
       const told = notes.length ? ". " + notes.join("; ") : "";
-      status("Live, updated " + new Date().toLocaleTimeString() + told);
+      const stale = apps.stale
+        ? ". Stale: this branch has lost the cluster's broker and shows its last view of it"
+        : "";
+      status("Live, updated " + new Date().toLocaleTimeString() + told + stale);
       if (!document.body.dataset.ready) {
         document.body.dataset.ready = "true";
         performance.mark("cyme-ready");
