@@ -3,8 +3,8 @@
 #
 # Everything a target needs is installed on first use: Debian packages (only
 # when their command is missing; needs root, or sudo), the virtual environment
-# .venv with server-stub and python-client and their test and lint extras, and
-# Prism for `make bench`.
+# .venv with server-stub and python-client and their test and lint extras,
+# axe-core for the browser tests and Prism for `make bench`.
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -31,6 +31,8 @@ BRANCH_EXTRAS := $(strip $(if $(filter celery,$(SUPERVISOR)),celery) $(if $(CLUS
 BRANCH_ONLY := $(VENV)/.installed-branch$(if $(BRANCH_EXTRAS),-$(subst $(space),-,$(BRANCH_EXTRAS)))
 INSTALLED_PY := $(VENV)/.installed-python-client
 PRISM := bench/node_modules/.bin/prism
+# What the browser tests inject into /ui (axe-core), from npm, for tests only.
+AXE := server-stub/tests/browser/node_modules/axe-core/axe.min.js
 
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 APT_UPDATED := /tmp/.cyme-apt-updated
@@ -127,9 +129,18 @@ test: lint $(TEST_SUITES) ## Lint, then validate openapi.yaml and run every test
 test-spec: install ## Validate openapi.yaml
 	$(BIN)/openapi-spec-validator openapi.yaml
 
+$(AXE): server-stub/tests/browser/package.json server-stub/tests/browser/package-lock.json
+	@$(call apt-need,node:nodejs npm:npm)
+	cd server-stub/tests/browser && npm ci --no-audit --no-fund
+	touch $@
+
 .PHONY: test-server
-test-server: install ## Run the branch's tests (server-stub/tests)
+test-server: install $(AXE) ## Run the branch's tests (server-stub/tests), the admin page's in Chromium with axe-core
 	cd server-stub && ../$(BIN)/pytest
+
+.PHONY: screenshots
+screenshots: install ## Write docs/ui.png: the admin page of a branch with a few instances, in headless Chromium
+	$(BIN)/python server-stub/tests/screenshots.py docs/ui.png
 
 .PHONY: test-python
 test-python: install ## Run the Python SDK's tests (python-client/tests) against a live branch
@@ -178,7 +189,7 @@ $(PRISM): bench/package.json bench/package-lock.json
 	touch $@
 
 .PHONY: bench
-bench: install $(PRISM) ## Benchmark the branch against bare aiohttp and Prism's mock server, the Python and Ruby SDKs against raw httpx and Net::HTTP (one call and under concurrency, the async client against raw aiohttp too), real workers against Celery by hand, what the workers are doing (a kill -9 seen, a /metrics scrape), tasks through the branch against Celery's own, and twenty branches in one cluster on one Redis (see docs/benchmarks.md)
+bench: install $(PRISM) ## Benchmark the branch against bare aiohttp and Prism's mock server, the Python and Ruby SDKs against raw httpx and Net::HTTP (one call and under concurrency, the async client against raw aiohttp too), real workers against Celery by hand, what the workers are doing (a kill -9 seen, a /metrics scrape), tasks through the branch against Celery's own, twenty branches in one cluster on one Redis, and the admin page (a kill -9 seen on it, its first load against /docs) (see docs/benchmarks.md)
 	@$(call apt-need,$(APT_BENCH))
 	$(BIN)/python bench/server_bench.py $(BENCH_ARGS)
 	$(BIN)/python bench/python_sdk_bench.py
@@ -189,10 +200,11 @@ bench: install $(PRISM) ## Benchmark the branch against bare aiohttp and Prism's
 	$(BIN)/python bench/workers_bench.py
 	$(BIN)/python bench/tasks_bench.py
 	$(BIN)/python bench/cluster_bench.py
+	$(BIN)/python bench/ui_bench.py
 
 .PHONY: clean
 clean: ## Remove .venv, bench/node_modules and caches (keeps the state in instances/)
-	rm -rf $(VENV) bench/node_modules $(CONTRACT_RESULTS)
+	rm -rf $(VENV) bench/node_modules server-stub/tests/browser/node_modules $(CONTRACT_RESULTS)
 	find . -type d \( -name __pycache__ -o -name .mypy_cache -o -name .ruff_cache \
 		-o -name .pytest_cache -o -name .hypothesis -o -name .schemathesis -o -name '*.egg-info' \) \
 		-prune -exec rm -rf {} +

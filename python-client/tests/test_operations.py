@@ -36,6 +36,7 @@ def test_branch_operations(api: Api, branch: LiveBranch) -> None:
     spec = yaml.safe_load(run(c.spec()))
     assert spec["info"]["title"] == "Cyme branch API"
     assert "<html" in run(c.docs()).lower()
+    assert "uPlot" in run(c.ui())
 
 
 def test_apps(api: Api) -> None:

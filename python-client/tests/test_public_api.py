@@ -64,7 +64,7 @@ def test_every_operation_has_a_method() -> None:
         for method, op in item.items()
         if method in HTTP_METHODS
     }
-    assert len(ids) == 42
+    assert len(ids) == 43
     assert set(cyme.OPERATIONS) == ids
     for operation_id, route in cyme.OPERATIONS.items():
         assert route.operation_id == operation_id

@@ -45,7 +45,7 @@ class OperationsTest < Minitest::Test
 
   def test_every_operation_id_has_a_method
     ids = spec_operation_ids
-    assert_equal 42, ids.size
+    assert_equal 43, ids.size
     assert_empty ids - Cyme::OPERATIONS.keys, "operationIds missing from Cyme::OPERATIONS"
     assert_empty Cyme::OPERATIONS.keys - ids, "Cyme::OPERATIONS names operations the spec lacks"
     Cyme::OPERATIONS.each do |id, route|
@@ -105,6 +105,7 @@ class OperationsTest < Minitest::Test
     assert_equal URI(Branch.url).port, branch.port
     assert_includes cyme.spec, "operationId: getOpenAPI"
     assert_includes cyme.docs, "<html"
+    assert_includes cyme.ui, "uPlot"
   end
 
   def test_app_operations

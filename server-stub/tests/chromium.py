@@ -109,17 +109,29 @@ def console(driver: Any) -> list[str]:
     return [f"{entry['level']}: {entry['message']}" for entry in driver.get_log("browser")]
 
 
+# A canned answer: status, headers, body.
+Canned = tuple[int, Mapping[str, str], bytes]
+
+
 @contextmanager
-def page_server(pages: Mapping[str, str]) -> Iterator[int]:
+def page_server(pages: Mapping[str, str | Canned]) -> Iterator[int]:
     """An HTTP server on 127.0.0.1 (another origin than any branch) serving
-    `pages` (path: HTML) to any Host; yields its port."""
+    `pages` to any Host; yields its port. A page is HTML, or a canned answer;
+    it is looked up by the request's path and query, then by its path alone
+    (`pages` is read at each request: it may be filled in once the port is
+    known)."""
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
-            body = pages.get(self.path.split("?", 1)[0])
-            data = (body or "not found").encode("utf-8")
-            self.send_response(200 if body is not None else 404)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
+            found = pages.get(self.path, pages.get(self.path.split("?", 1)[0]))
+            if isinstance(found, tuple):
+                status, headers, data = found
+            else:
+                status, data = (200, found.encode()) if found is not None else (404, b"not found")
+                headers = {"Content-Type": "text/html; charset=utf-8"}
+            self.send_response(status)
+            for name, value in headers.items():
+                self.send_header(name, value)
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)

@@ -20,7 +20,7 @@ FORM = "application/x-www-form-urlencoded"
 # `options`, and a task's `args` and `kwargs`.
 JSON_FORM_FIELDS = ("extra_config", "options", "args", "kwargs")
 # Routes of the branch that `{app}` can spell; the spec leaves them out of AppName.
-BRANCH_ROUTES = {"ping", "branches", "openapi.yaml", "docs", "metrics", "operations"}
+BRANCH_ROUTES = {"ping", "branches", "openapi.yaml", "docs", "ui", "metrics", "operations"}
 
 
 @schemathesis.hook

@@ -138,6 +138,14 @@ def test_ping_needs_no_token(anonymous: httpx.Client):
     response = anonymous.get("/ping")
     assert response.status_code == 200
     assert response.json() == {"ok": "pong"}
+
+
+def test_the_admin_page_needs_no_token_and_holds_none(anonymous: httpx.Client):
+    """The page asks for the token itself; it holds nothing of the branch."""
+    response = anonymous.get("/ui")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    assert_no_token(response)
     # A wrong token does not spoil /ping either.
     wrong = anonymous.get("/ping", headers={"Authorization": "Bearer nope"})
     assert wrong.status_code == 200

@@ -215,7 +215,7 @@ def test_reserved_app_names_are_refused(client: httpx.Client, name: str):
     assert client.get("/").json() == apps
 
 
-@pytest.mark.parametrize("name", ["ping", "branches", "openapi.yaml", "docs"])
+@pytest.mark.parametrize("name", ["ping", "branches", "openapi.yaml", "docs", "ui"])
 def test_writes_on_branch_routes_are_405(client: httpx.Client, name: str):
     apps = client.get("/").json()
     for method in ("PUT", "POST", "DELETE"):

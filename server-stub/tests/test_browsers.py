@@ -515,8 +515,9 @@ def directives(policy: str) -> dict[str, list[str]]:
     return found
 
 
-def test_the_docs_page_allows_its_own_inline_code_and_nothing_else(http: httpx.Client):
-    response = http.get("/docs")
+@pytest.mark.parametrize("path", ["/docs", "/ui"])
+def test_a_page_allows_its_own_inline_code_and_nothing_else(http: httpx.Client, path: str):
+    response = http.get(path)
     assert response.status_code == 200
     page = response.text
     assert len(inline(page, "script")) == len(inline(page, "style")) == 2
@@ -528,7 +529,7 @@ def test_the_docs_page_allows_its_own_inline_code_and_nothing_else(http: httpx.C
     assert sorted(policy["style-src"]) == sorted(sha256(s) for s in inline(page, "style"))
     assert policy["frame-ancestors"] == ["'none'"]
     assert policy["base-uri"] == ["'none'"]
-    assert policy["connect-src"] == ["'self'"]  # "Try it out", to this branch
+    assert policy["connect-src"] == ["'self'"]  # "Try it out", the admin page's calls
     for name, values in policy.items():
         for value in values:
             assert value in ("'self'", "'none'", "data:") or value.startswith("'sha256-"), (
@@ -538,7 +539,7 @@ def test_the_docs_page_allows_its_own_inline_code_and_nothing_else(http: httpx.C
     # Not no-referrer: the page's own form posts would say `Origin: null`.
     assert response.headers["referrer-policy"] == "same-origin"
     assert response.headers["x-content-type-options"] == "nosniff"
-    head = http.head("/docs")
+    head = http.head(path)
     assert head.headers["content-security-policy"] == response.headers["content-security-policy"]
 
 

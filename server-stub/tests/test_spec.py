@@ -15,10 +15,10 @@ def test_openapi_yaml_is_a_valid_openapi_31_document():
     validate(spec, base_uri=base_uri)  # raises on any error
 
 
-def test_spec_has_40_uniquely_named_operations():
+def test_spec_has_41_uniquely_named_operations():
     ids = [op["operationId"] for _path, _method, op in iter_operations(load_spec())]
-    assert len(ids) == 42
-    assert len(set(ids)) == 42
+    assert len(ids) == 43
+    assert len(set(ids)) == 43
 
 
 def test_problem_table_covers_every_error_status(validator: ContractValidator):

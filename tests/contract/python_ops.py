@@ -203,6 +203,7 @@ OPS: dict[str, Entry] = {
     "ping": lambda s, a, o: s.client.ping(**o),
     "getOpenAPI": lambda s, a, o: s.client.spec(**o),
     "getDocs": lambda s, a, o: s.client.docs(**o),
+    "getUI": lambda s, a, o: s.client.ui(**o),
     "listBranches": _branches,
     "getBranch": lambda s, a, o: s.client.get_branch(a.req("branch"), **o),
     "listDeclarations": lambda s, a, o: s.client.cluster.declarations(a.opt("since"), **o),

@@ -92,6 +92,7 @@ module RubyOps
     "ping" => ->(s, _) { s.client.ping },
     "getOpenAPI" => ->(s, _) { s.client.spec },
     "getDocs" => ->(s, _) { s.client.docs },
+    "getUI" => ->(s, _) { s.client.ui },
     "listBranches" => ->(s, _) { s.client.branches },
     "getBranch" => ->(s, a) { s.client.get_branch(a.req("branch")) },
     "listDeclarations" => ->(s, a) { s.client.cluster.declarations(since: a.opt("since")) },

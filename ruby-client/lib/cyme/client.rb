@@ -112,6 +112,9 @@ module Cyme
     # @return [String] the branch's API reference page (HTML)
     def docs = call("getDocs")
 
+    # @return [String] the branch's admin page (HTML; needs no token)
+    def ui = call("getUI")
+
     # @param id [String] the `id` of a Scheduled answer
     # @return [Cyme::Models::Operation] where a change asked for with nowait stands
     def get_operation(id) = call("getOperation", operation: id)

@@ -93,18 +93,28 @@ def _json_default(value: Any) -> str:
     raise TypeError(f"{type(value).__name__} cannot be written as JSON")
 
 
+def inline_script(js: str) -> str:
+    """A script's text, ready to stand in a <script> element: without its
+    source map comment (the map is not served), and with the sequences that
+    would end the element or open an HTML comment written as `\\x3C...`."""
+    return _SCRIPT_UNSAFE.sub(r"\\x3C", _SOURCE_MAP.sub("", js))
+
+
+def inline_style(css: str) -> str:
+    """A style sheet's text, ready to stand in a <style> element."""
+    # In CSS, `<` occurs only in strings and comments, where `<\/` means `</`.
+    return _SOURCE_MAP.sub("", css).replace("</", "<\\/")
+
+
 @cache
 def _assets() -> dict[str, str]:
     """Swagger UI's files, read from the installed package, ready to inline."""
     js = (swagger_ui_path / "swagger-ui-bundle.js").read_text(encoding="utf-8")
     css = (swagger_ui_path / "swagger-ui.css").read_text(encoding="utf-8")
     icon = (swagger_ui_path / "favicon-32x32.png").read_bytes()
-    js = _SCRIPT_UNSAFE.sub(r"\\x3C", _SOURCE_MAP.sub("", js))
-    # In CSS, `<` occurs only in strings and comments, where `<\/` means `</`.
-    css = _SOURCE_MAP.sub("", css).replace("</", "<\\/")
     return {
-        "js": js,
-        "css": css,
+        "js": inline_script(js),
+        "css": inline_style(css),
         "icon": "data:image/png;base64," + base64.b64encode(icon).decode("ascii"),
     }
 

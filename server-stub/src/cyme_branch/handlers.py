@@ -22,7 +22,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from . import depth, docs, scheduled, tasks
+from . import depth, docs, scheduled, tasks, ui
 from .browsers import Page
 from .cluster import Declaration, scope
 from .metrics import CONTENT_TYPE as METRICS_TYPE
@@ -522,6 +522,7 @@ LOCAL: Mapping[str, Handler[Any]] = {
     "ping": Handler(nothing, ping),
     "getOpenAPI": Handler(nothing, get_openapi),
     "getDocs": Handler(nothing, docs.get_docs),
+    "getUI": Handler(nothing, ui.get_ui),
     "listBranches": Handler(nothing, list_branches),
     "getBranch": Handler(nothing, get_branch),
     "listApps": Handler(nothing, list_apps),
@@ -596,4 +597,5 @@ HANDLERS: Mapping[str, Handler[Any]] = {
 # be the same operations, or the branch does not start.
 PAGES: Mapping[str, Callable[[Branch], Page]] = {
     "getDocs": docs.reference_page,
+    "getUI": ui.admin_page,
 }

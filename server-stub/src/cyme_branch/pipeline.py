@@ -33,7 +33,7 @@ from urllib.parse import parse_qsl, unquote
 
 from aiohttp import web
 
-from . import faults
+from . import etags, faults
 from .browsers import (
     EXPOSE_HEADERS,
     ORIGIN,
@@ -487,6 +487,23 @@ def deadline(branch: Branch, call_next: Endpoint) -> Endpoint:
     return step
 
 
+def conditional(branch: Branch, call_next: Endpoint) -> Endpoint | None:
+    """The reads that declare a 304 (etags.py): their 200 carries an ETag, and
+    the same answer to a request that sent it in If-None-Match is a 304."""
+    ops = branch.spec.conditional_operations()
+    if not ops:
+        return None
+
+    async def step(x: Exchange) -> Answer:
+        answer = await call_next(x)
+        assert x.operation is not None
+        if answer.status == 200 and x.operation.operation_id in ops:
+            return etags.tagged(answer, x.request.headers.get(etags.IF_NONE_MATCH))
+        return answer
+
+    return step
+
+
 def handler(branch: Branch, call_next: Endpoint) -> Endpoint:
     """The operation bound to the operationId (handlers.py): its check and its
     effect, or with nowait its check and a 202; its reply rendered."""
@@ -520,6 +537,7 @@ PIPELINE: tuple[Step | Check, ...] = (
     Step("idempotency", idempotency),
     Step("problems", problems),
     Step("deadline", deadline),
+    Step("conditional reads", conditional),
     Step("handler", handler),
 )
 

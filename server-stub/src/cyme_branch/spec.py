@@ -130,6 +130,15 @@ class Spec:
                         found.add(item[method]["operationId"])
         return found
 
+    def conditional_operations(self) -> set[str]:
+        """The operationIds that answer 304 to `If-None-Match` (etags.py)."""
+        found = set()
+        for item in self.document["paths"].values():
+            for method in HTTP_METHODS:
+                if method in item and "304" in item[method].get("responses", {}):
+                    found.add(item[method]["operationId"])
+        return found
+
     def find(self, parts: list[str]) -> Route | None:
         for route in self._by_length.get(len(parts), ()):
             if route.match(parts):

@@ -1,6 +1,6 @@
 # Generated from openapi.yaml by datamodel-code-generator (tools/generate_models.py);
 # do not edit.
-# openapi.yaml sha256: 241b5858076613987c420feac065949c8467fe15b19241798774f21261af95ac
+# openapi.yaml sha256: 7ef3b2c1a021f546da3bd793fd2d47c9be7d017aae6ec5a512115987cae03a0a
 """Models of the component schemas of openapi.yaml."""
 
 from __future__ import annotations

@@ -43,6 +43,10 @@ class AsyncBranchOperations(AsyncCalls):
         """The branch's HTML reference page (`getDocs`)."""
         return await self.call("getDocs", **options)
 
+    async def ui(self, **options: Unpack[RequestOptions]) -> str:
+        """The branch's HTML admin page (`getUI`); it needs no token."""
+        return await self.call("getUI", **options)
+
     async def get_branch(self, id: str, **options: Unpack[RequestOptions]) -> AsyncBranch:
         """Describe this branch, or a member of its cluster or a neighbour, by its id
         (`getBranch`); `connect()` on the answer gives a client of that branch."""

@@ -44,6 +44,10 @@ class BranchOperations(SyncCalls):
         """The branch's HTML reference page (`getDocs`)."""
         return self.call("getDocs", **options)
 
+    def ui(self, **options: Unpack[RequestOptions]) -> str:
+        """The branch's HTML admin page (`getUI`); it needs no token."""
+        return self.call("getUI", **options)
+
     def get_branch(self, id: str, **options: Unpack[RequestOptions]) -> Branch:
         """Describe this branch, or a member of its cluster or a neighbour, by its id
         (`getBranch`); `connect()` on the answer gives a client of that branch."""
