@@ -839,10 +839,7 @@ class CelerySupervisor:
                 f"The worker of instance '{name}' did not reply within {self._timeout:g} s."
             )
         control = partial(self._app, worker.spec.broker)
-        forget = partial(self._forget_app, worker.spec.broker)
-        call = partial(
-            _broadcast, control, worker.nodename, command, arguments or {}, wait, forget=forget
-        )
+        call = partial(_broadcast, control, worker.nodename, command, arguments or {}, wait)
         loop = asyncio.get_running_loop()
         try:
             reply = await asyncio.wait_for(loop.run_in_executor(self._executor, call), left)
@@ -892,21 +889,6 @@ class CelerySupervisor:
             connection.release()
             control = apps[broker] = _Control(app, (OperationalError, OSError, *errors))
         return control
-
-    def _forget_app(self, broker: str) -> None:
-        """Drop this thread's app for a broker, after a broadcast that got no reply.
-
-        Waiting for replies, the app declares a reply queue that the broker
-        deletes when the wait ends (it is auto-delete), while kombu remembers
-        having declared it on that connection and does not declare it again:
-        the replies to this thread's later broadcasts would find no queue, and
-        the worker would look silent for good. A new app declares its own.
-        """
-        apps: dict[str, _Control] = self._local.__dict__.setdefault("apps", {})
-        control = apps.pop(broker, None)
-        if control is not None:
-            with contextlib.suppress(Exception):  # a broker gone: nothing to close
-                control.app.close()
 
     async def _settle(self, worker: _Worker, command: str, done: Callable[[Any], bool]) -> None:
         """Ask again until the reply shows a change done, or the deadline is near.
@@ -985,8 +967,6 @@ def _broadcast(
     command: str,
     arguments: dict[str, Any],
     wait: float,
-    *,
-    forget: Callable[[], None],
 ) -> Any:
     """Send one command to one node and wait for its reply (in a control thread)."""
     control = control_of()
@@ -995,12 +975,10 @@ def _broadcast(
             command, arguments=arguments, destination=[node], reply=True, timeout=wait
         )
     except control.errors as exc:
-        forget()
         raise _BrokerError(exc) from None
     for reply in replies or ():
         if isinstance(reply, dict) and node in reply:
             return reply[node]
-    forget()
     return None
 
 
