@@ -92,10 +92,17 @@ def chromium(profile: Path, mapped: Sequence[str] = ()) -> Iterator[Any]:
 
 
 def wait_until(driver: Any, condition: Any, timeout: float = WAIT) -> Any:
-    """What `condition(driver)` returns once it is true (polled, never slept on)."""
+    """What `condition(driver)` returns once it is true (polled, never slept on).
+
+    An element the page draws again between finding it and reading it is
+    stale: that poll is not an answer, the next one is."""
+    from selenium.common.exceptions import StaleElementReferenceException  # noqa: PLC0415
     from selenium.webdriver.support.ui import WebDriverWait  # noqa: PLC0415
 
-    return WebDriverWait(driver, timeout, poll_frequency=POLL).until(condition)
+    wait = WebDriverWait(
+        driver, timeout, poll_frequency=POLL, ignored_exceptions=(StaleElementReferenceException,)
+    )
+    return wait.until(condition)
 
 
 def csp_violations(driver: Any) -> list[str]:

@@ -102,12 +102,16 @@ def add_instance(driver: Any, app: str, member: LiveBranch) -> str:
 
 def test_the_page_lists_every_member(page: Any, cluster: LiveCluster):
     b0, b1, b2 = cluster.members
-    assert "this branch" in branch_row(page, b0.id).text
+    assert wait_until(page, lambda d: "this branch" in branch_row(d, b0.id).text)
     for member in (b1, b2):
-        shown = branch_row(page, member.id)
-        assert "alive" in shown.text
-        link = shown.find_element("css selector", "a")
-        assert link.get_attribute("href") == f"{member.url}/ui"
+
+        def alive_link(d: Any, ident: str = member.id) -> Any:
+            shown = branch_row(d, ident)  # read at once: polls draw the rows again
+            return "alive" in shown.text and shown.find_element("css selector", "a").get_attribute(
+                "href"
+            )
+
+        assert wait_until(page, alive_link) == f"{member.url}/ui"
     assert page.title.endswith(b0.id)
     no_policy_violations(page)
 
@@ -188,13 +192,13 @@ def test_a_member_killed_behind_the_page_s_back_shows_lost_without_a_reload(
         on_b1, on_b2 = place(b0, app, b1), place(b0, app, b2)
         page = open_marked(browser, b0.url)
         assert wait_cell(page, app, on_b2, "state", "running")
-        assert "alive" in branch_row(page, b2.id).text
+        assert wait_until(page, lambda d: "alive" in branch_row(d, b2.id).text)
         b2.stop(signal.SIGKILL)  # not the page: the test kills the member
         wait_until(page, lambda d: "lost" in branch_row(d, b2.id).text)
         wait_until(page, lambda d: not cell_text(d, app, on_b2, "state"))
         # The others go on: b1's instance shown, a new one placed on b1 through the page.
-        assert "alive" in branch_row(page, b1.id).text
-        assert cell_text(page, app, on_b1, "state").startswith("running")
+        assert wait_until(page, lambda d: "alive" in branch_row(d, b1.id).text)
+        assert wait_until(page, lambda d: cell_text(d, app, on_b1, "state").startswith("running"))
         name = add_instance(page, app, b1)
         assert row(page, app, name).get_attribute("data-branch") == b1.id
         assert held_by(b1, app, name)
