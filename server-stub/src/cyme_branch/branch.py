@@ -13,8 +13,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-import jsonschema_rs
-
 from . import __version__
 from .auth import TokenAuth
 from .browsers import ANY_ADDRESS, BrowserPolicy
@@ -124,10 +122,9 @@ class Branch:
             scheme=self.scheme,
         )
         self.faults = FaultInjector() if config.allow_fault_injection else None
-        self.neighbours = neighbours or Neighbours([], 5.0, None, spec)
-        name_shape = jsonschema_rs.validator_for(spec.schema("Name"))
+        self.neighbours = neighbours or Neighbours([], cluster.calls(), spec)
         shapes = Shapes(spec.schema("AppInput"), spec.schema("QueueInput"))
-        self.cluster = Cluster(self, cluster, name_shape.is_valid, shapes)
+        self.cluster = Cluster(self, cluster, self.neighbours.valid_id, shapes)
         self._lock: IO[str] | None = None
         self._store: Store | None = None
         self._idempotency: IdempotencyCache | None = None
@@ -226,8 +223,7 @@ class Branch:
             self._supervising = None
         if self.background:
             await asyncio.gather(*self.background, return_exceptions=True)
-        await self.cluster.stop()
-        await self.neighbours.close()
+        await self.cluster.stop()  # closes the calls to members and neighbours
         await self.supervisor.close()
         if self._store is not None:
             self._store.close()

@@ -462,9 +462,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     spec = Spec.load(args.spec)
     cluster = cluster_settings(args, token)
-    ca_file = Path(cluster.ca_file) if cluster.ca_file else None
     try:
-        neighbours = Neighbours(peers, args.peer_timeout, cluster.token, spec, ca_file)
+        neighbours = Neighbours(peers, cluster.calls(), spec)
     except ValueError as exc:
         fail(str(exc))
     branch = Branch(config, make_supervisor(args.supervisor, config), spec, neighbours, cluster)

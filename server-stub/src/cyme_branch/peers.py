@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import ssl
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import aiohttp
 import jsonschema_rs
 
+from .cluster.calls import Calls
 from .problems import BadGateway, GatewayTimeout, NotFound
 from .spec import Spec
 
@@ -46,39 +45,20 @@ class Neighbours:
     """The neighbours of a branch. What they say is checked against the spec:
     a neighbour that answers nonsense is a bad gateway, not a branch."""
 
-    def __init__(
-        self,
-        peers: list[Peer],
-        timeout: float,
-        token: str | None,
-        spec: Spec,
-        ca_file: Path | None = None,
-    ) -> None:
+    def __init__(self, peers: list[Peer], calls: Calls, spec: Spec) -> None:
         self.peers = peers
+        # How the branch calls other branches: the cluster token and trust
+        # (cluster/calls.py), one session for neighbours and members.
+        self.calls = calls
         self._branch_shape = jsonschema_rs.validator_for(spec.schema("Branch"))
         self._name_shape = jsonschema_rs.validator_for(spec.schema("Name"))
         for peer in peers:
-            if peer.id is not None and not self._name_shape.is_valid(peer.id):
+            if peer.id is not None and not self.valid_id(peer.id):
                 raise ValueError(f"{peer.id!r} is not a valid branch id")
-        self._timeout = aiohttp.ClientTimeout(total=timeout)
-        self._seconds = timeout
-        self._headers = {"Authorization": f"Bearer {token}"} if token else {}
-        self._ssl = ssl.create_default_context(cafile=str(ca_file)) if ca_file else None
-        self._session: aiohttp.ClientSession | None = None
 
-    def _client(self) -> aiohttp.ClientSession:
-        if self._session is None:
-            self._session = aiohttp.ClientSession(
-                timeout=self._timeout,
-                headers=self._headers,
-                connector=aiohttp.TCPConnector(ssl=self._ssl or True),
-            )
-        return self._session
-
-    async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+    def valid_id(self, ident: str) -> bool:
+        """Whether `ident` is a branch id the spec allows."""
+        return bool(self._name_shape.is_valid(ident))
 
     async def ids(self) -> list[str]:
         """Ids of the neighbours: known ones, and those that answer now."""
@@ -98,7 +78,7 @@ class Neighbours:
         if peer is None:
             raise NotFound(f"No branch named '{ident}' is known here.")
         try:
-            async with self._client().get(f"{peer.url}/branches/{ident}") as response:
+            async with self.calls.session().get(f"{peer.url}/branches/{ident}") as response:
                 if response.status == 200:
                     body: dict[str, Any] = await response.json(content_type=None)
                     if not self._branch_shape.is_valid(body):
@@ -111,9 +91,8 @@ class Neighbours:
                     raise NotFound(f"Neighbour '{ident}' at {peer.url}/ does not know itself.")
                 raise BadGateway(f"Neighbour '{ident}' at {peer.url}/ answered {response.status}.")
         except asyncio.TimeoutError:
-            raise GatewayTimeout(
-                f"Neighbour '{ident}' at {peer.url}/ did not answer within {self._seconds:g} s."
-            ) from None
+            late = f"did not answer within {self.calls.timeout:g} s"
+            raise GatewayTimeout(f"Neighbour '{ident}' at {peer.url}/ {late}.") from None
         except (aiohttp.ClientError, ValueError) as exc:
             raise BadGateway(
                 f"Neighbour '{ident}' at {peer.url}/ cannot be reached ({type(exc).__name__})."
@@ -121,12 +100,12 @@ class Neighbours:
 
     async def _learn(self, peer: Peer) -> None:
         try:
-            async with self._client().get(f"{peer.url}/ping") as response:
+            async with self.calls.session().get(f"{peer.url}/ping") as response:
                 ident = response.headers.get(ID_HEADER)
         except (asyncio.TimeoutError, aiohttp.ClientError) as exc:
             log.warning("neighbour %s/ cannot be reached: %s", peer.url, type(exc).__name__)
             return
-        if ident and self._name_shape.is_valid(ident):
+        if ident and self.valid_id(ident):
             peer.id = ident
         else:
             log.warning("neighbour %s/ does not say a valid id", peer.url)

@@ -57,6 +57,10 @@ class ClusterSettings:
     ca_file: str | None = None
     timeout: float = 5.0
 
+    def calls(self) -> Calls:
+        """How the branch calls members and `--peer` neighbours."""
+        return Calls(self.token, self.timeout, self.ca_file)
+
 
 class Shapes:
     """What the fields of a declaration must be: an app's or a queue's input."""
@@ -109,7 +113,7 @@ class Cluster:
         self.shapes = shapes
         self.settings = settings
         self.started = time.time()
-        self.calls = Calls(settings.token, settings.timeout, settings.ca_file)
+        self.calls = branch.neighbours.calls
         self.membership: Membership | None = None
         if settings.broker_url:
             self.membership = Membership(

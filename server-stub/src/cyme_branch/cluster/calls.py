@@ -56,7 +56,8 @@ class Calls:
         )
         self._session: aiohttp.ClientSession | None = None
 
-    def _client(self) -> aiohttp.ClientSession:
+    def session(self) -> aiohttp.ClientSession:
+        """The one session, made on first use (inside the event loop)."""
         if self._session is None:
             self._session = aiohttp.ClientSession(
                 headers=self._headers,
@@ -84,7 +85,7 @@ class Calls:
     ) -> Part:
         """`method url+path` with a JSON body (when given); its outcome."""
         try:
-            async with self._client().request(
+            async with self.session().request(
                 method, f"{url}{path}", params=query, json=body, headers=headers
             ) as response:
                 text = await response.text()

@@ -112,8 +112,8 @@ class Declarations:
         self._db = sqlite3.connect(path, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.executescript(_SCHEMA)
-        self._latest = self._db.execute("SELECT COALESCE(MAX(version), 0) FROM declaration")
-        self._seen: float = self._latest.fetchone()[0]
+        latest = self._db.execute("SELECT COALESCE(MAX(version), 0) FROM declaration")
+        self._seen: float = latest.fetchone()[0]
         self._digest: str | None = None
 
     def close(self) -> None:
@@ -155,10 +155,6 @@ class Declarations:
             "SELECT * FROM declaration WHERE version > ? ORDER BY version, origin", (since,)
         )
         return [_of_row(row) for row in rows]
-
-    def __len__(self) -> int:
-        count: int = self._db.execute("SELECT COUNT(*) FROM declaration").fetchone()[0]
-        return count
 
     @property
     def digest(self) -> str:
